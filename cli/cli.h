@@ -1,0 +1,75 @@
+/* Shared pieces of the quench command line: exit codes, error printing, output files and the
+ * options every image-reading command accepts. */
+#ifndef QN_CLI_H
+#define QN_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "quench/error.h"
+#include "quench/image.h"
+#include "util/util.h"
+
+enum {
+	QN_EXIT_OK = 0,
+	QN_EXIT_FAIL = 1,    /* findings over threshold, policy or verification failed */
+	QN_EXIT_USAGE = 2,   /* usage or bad input */
+	QN_EXIT_RUNTIME = 3, /* runtime failure */
+};
+
+typedef struct {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} qn_command;
+
+/* Prints "quench: <msg>" for err and returns its exit code. Frees err. */
+int qn_cli_fail(qn_error *err);
+/* Prints "quench: <cmd>: <msg>" plus a hint to use --help; returns 2. */
+int qn_cli_usage_error(const char *cmd, const char *fmt, ...) QN_PRINTF(2, 3);
+
+/* Image options shared by commands (--platform, --max-size, --max-entries, --max-path,
+ * --threads). Long option ids start at QN_OPT_IMAGE_BASE. */
+enum {
+	QN_OPT_PLATFORM = 1000,
+	QN_OPT_MAX_SIZE,
+	QN_OPT_MAX_ENTRIES,
+	QN_OPT_MAX_PATH,
+	QN_OPT_THREADS,
+	QN_OPT_IMAGE_LAST,
+};
+#define QN_IMAGE_LONGOPTS                                                                      \
+	{"platform", required_argument, NULL, QN_OPT_PLATFORM},                                \
+	{"max-size", required_argument, NULL, QN_OPT_MAX_SIZE},                                \
+	{"max-entries", required_argument, NULL, QN_OPT_MAX_ENTRIES},                          \
+	{"max-path", required_argument, NULL, QN_OPT_MAX_PATH},                                \
+	{"threads", required_argument, NULL, QN_OPT_THREADS}
+#define QN_IMAGE_OPTS_HELP                                                                     \
+	"Image options:\n"                                                                     \
+	"      --platform OS/ARCH[/VARIANT]  image to pick from a multi-platform index (default: this host)\n" \
+	"      --max-size SIZE      refuse images larger than SIZE uncompressed (default 64G)\n" \
+	"      --max-entries N      refuse images with more than N tar entries (default 4000000)\n" \
+	"      --max-path N         refuse paths longer than N bytes (default 4096)\n"       \
+	"      --threads N          worker threads (default: number of CPUs)\n"
+
+/* Handles one of the image options; returns 1 if c was one, 0 if not, -1 on a bad value
+ * (message printed). */
+int qn_cli_image_opt(const char *cmd, int c, const char *arg, qn_image_opts *o);
+
+/* Output to stdout or to a file written atomically. */
+typedef struct {
+	FILE *fp;
+	qn_atomic_file af;
+	bool to_file;
+} qn_output;
+int qn_output_open(qn_output *o, const char *path, qn_error **err);
+/* Commits the file (or flushes stdout). */
+int qn_output_close(qn_output *o, qn_error **err);
+void qn_output_abort(qn_output *o);
+
+/* Whether colours/terminal decorations may be used on stream f (NO_COLOR respected). */
+bool qn_cli_color(FILE *f);
+
+int qn_cmd_inspect(int argc, char **argv);
+
+#endif

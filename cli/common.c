@@ -1,0 +1,109 @@
+/* Command-line helpers shared by subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int qn_cli_fail(qn_error *err)
+{
+	if (!err) {
+		fprintf(stderr, "quench: unknown error\n");
+		return QN_EXIT_RUNTIME;
+	}
+	fprintf(stderr, "quench: %s\n", err->msg);
+	int code = qn_error_exit_code(err);
+	qn_error_free(err);
+	return code;
+}
+
+int qn_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "quench: %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry 'quench %s --help'.\n", cmd);
+	va_end(ap);
+	return QN_EXIT_USAGE;
+}
+
+int qn_cli_image_opt(const char *cmd, int c, const char *arg, qn_image_opts *o)
+{
+	uint64_t v;
+	switch (c) {
+	case QN_OPT_PLATFORM:
+		if (!strchr(arg, '/'))
+			return qn_cli_usage_error(cmd, "--platform: want OS/ARCH[/VARIANT], got \"%s\"", arg), -1;
+		o->platform = arg;
+		return 1;
+	case QN_OPT_MAX_SIZE:
+		if (qn_parse_size(arg, &v) < 0 || v == 0)
+			return qn_cli_usage_error(cmd, "--max-size: bad size \"%s\"", arg), -1;
+		o->limits.max_total_size = v;
+		return 1;
+	case QN_OPT_MAX_ENTRIES:
+		if (qn_parse_u64(arg, &v) < 0 || v == 0)
+			return qn_cli_usage_error(cmd, "--max-entries: bad number \"%s\"", arg), -1;
+		o->limits.max_entries = v;
+		return 1;
+	case QN_OPT_MAX_PATH:
+		if (qn_parse_u64(arg, &v) < 0 || v == 0 || v > (1u << 20))
+			return qn_cli_usage_error(cmd, "--max-path: bad number \"%s\"", arg), -1;
+		o->limits.max_path = v;
+		return 1;
+	case QN_OPT_THREADS:
+		if (qn_parse_u64(arg, &v) < 0 || v == 0 || v > 256)
+			return qn_cli_usage_error(cmd, "--threads: bad number \"%s\"", arg), -1;
+		o->threads = (int)v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int qn_output_open(qn_output *o, const char *path, qn_error **err)
+{
+	memset(o, 0, sizeof(*o));
+	if (!path || !strcmp(path, "-")) {
+		o->fp = stdout;
+		return 0;
+	}
+	if (qn_atomic_open(&o->af, path, 0644, err) < 0)
+		return -1;
+	o->af.fp = fdopen(o->af.fd, "w");
+	if (!o->af.fp) {
+		qn_error_errno(err, errno, "%s", path);
+		qn_atomic_abort(&o->af);
+		return -1;
+	}
+	o->fp = o->af.fp;
+	o->to_file = true;
+	return 0;
+}
+
+int qn_output_close(qn_output *o, qn_error **err)
+{
+	if (!o->to_file) {
+		if (fflush(stdout) != 0)
+			return qn_error_errno(err, errno, "stdout");
+		return 0;
+	}
+	o->fp = NULL;
+	return qn_atomic_commit(&o->af, err);
+}
+
+void qn_output_abort(qn_output *o)
+{
+	if (o->to_file)
+		qn_atomic_abort(&o->af);
+	o->fp = NULL;
+}
+
+bool qn_cli_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		return false;
+	return isatty(fileno(f));
+}
