@@ -1,15 +1,23 @@
-/* libquench pkg module: what is installed in an image (OS identity; package inventories). */
+/* libquench pkg module: what is installed in an image. OS identity (os-release) and package
+ * inventories: dpkg, apk, rpm, Python, Node, Java and Go.
+ *
+ * Every reader is a parser over bytes (testable and fuzzable); the inventory ties them to a
+ * merged tree and attributes each package to the layer that introduced it. */
 #ifndef QUENCH_PKG_H
 #define QUENCH_PKG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quench/error.h"
 #include "quench/tree.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- OS identity ---- */
 
 /* OS identity from os-release(5). Any field may be NULL. */
 typedef struct {
@@ -20,7 +28,7 @@ typedef struct {
 	char *version;
 	char *version_id;       /* "12", "3.20.3" */
 	char *version_codename; /* "bookworm" */
-	char *source;           /* which file it came from ("etc/os-release") */
+	char *source;           /* which file it came from ("usr/lib/os-release") */
 } qn_os_info;
 
 /* Parses os-release text (KEY=VALUE lines, shell-style quoting). Never fails: lines that do not
@@ -34,6 +42,68 @@ int qn_os_detect(const qn_tree *t, qn_os_info *out);
 /* Capture limit for os-release files, for use inside a qn_capture_fn: returns a byte limit for
  * the paths qn_os_detect reads, else 0. */
 size_t qn_os_capture(const char *path);
+
+/* ---- packages ---- */
+
+typedef enum {
+	QN_ECO_DEB = 1, /* dpkg */
+	QN_ECO_APK,
+	QN_ECO_RPM,
+	QN_ECO_PYPI,
+	QN_ECO_NPM,
+	QN_ECO_MAVEN,
+	QN_ECO_GO,      /* Go modules, and the Go toolchain ("stdlib") of a binary */
+} qn_ecosystem;
+
+/* "deb", "apk", "rpm", "pypi", "npm", "maven", "golang" (the purl type). */
+const char *qn_ecosystem_name(qn_ecosystem e);
+
+typedef struct {
+	char *path;     /* canonical image path, no leading slash */
+	uint64_t size;  /* bytes as recorded by the package database (0 when unknown) */
+	char *digest;   /* as recorded ("md5:..", "sha256:.."), or NULL */
+} qn_pkg_file;
+
+typedef struct {
+	char *name;     /* the package name depended on */
+	char *version_constraint; /* raw constraint text ("(>= 2.36)"), or NULL */
+} qn_pkg_dep;
+
+/* One installed package. Strings are owned by the package; NULL means unknown. */
+typedef struct qn_package {
+	qn_ecosystem eco;
+	char *name;
+	char *version;         /* as the database records it (dpkg: [epoch:]upstream[-revision]) */
+	char *source_name;     /* dpkg Source, apk origin, rpm source rpm name */
+	char *source_version;  /* dpkg Source "(version)", else the binary's version */
+	char *arch;
+	char *license;         /* declared licence text or SPDX expression */
+	char *maintainer;      /* dpkg Maintainer, apk maintainer, rpm packager, author */
+	char *description;     /* one line */
+	char *homepage;
+	char *purl;            /* Package URL */
+	char *location;        /* where its metadata lives ("var/lib/dpkg/status") */
+	char *namespace_;      /* purl namespace: distro id, Maven groupId, Go module path prefix */
+	qn_pkg_file *files;
+	size_t n_files;
+	qn_pkg_dep *deps;
+	size_t n_deps;
+	int layer;             /* the layer that introduced it (-1 unknown) */
+	/* Go binaries: the Go toolchain version that built it ("go1.22.3") */
+	char *go_version;
+} qn_package;
+
+void qn_package_clear(qn_package *p);
+
+/* A growable list of packages (the result of every reader). */
+typedef struct {
+	qn_package *v;
+	size_t n, cap;
+} qn_pkglist;
+
+/* Appends a zeroed package and returns it (owned by the list). */
+qn_package *qn_pkglist_add(qn_pkglist *l);
+void qn_pkglist_clear(qn_pkglist *l);
 
 #ifdef __cplusplus
 }
