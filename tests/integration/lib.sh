@@ -1,0 +1,47 @@
+# Shared helpers for integration tests (sourced). Each test script prints TAP.
+#   QUENCH            path to the quench binary (set by meson)
+#   QUENCH_SHARED     the shared folder with testimages/, data/, schemas/ (default ../shared)
+#   QUENCH_TESTIMAGES where ../shared/testimages/build.sh put its images
+#   QUENCH_SKIP_OK=1  allow skips (locally); CI sets QUENCH_REQUIRE_ALL=1 to turn skips into failures
+set -u
+: "${QUENCH:?QUENCH must point to the quench binary}"
+SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+QUENCH_SHARED=${QUENCH_SHARED:-$(cd "$SRC_ROOT/../shared" 2>/dev/null && pwd || echo "$SRC_ROOT/../shared")}
+QUENCH_TESTIMAGES=${QUENCH_TESTIMAGES:-/var/cache/quench-testimages}
+TAP_N=0
+TAP_FAILED=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/qnit.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# skip DESCRIPTION REASON: a visible skip; a failure when QUENCH_REQUIRE_ALL=1 (CI)
+skip() {
+  TAP_N=$((TAP_N + 1))
+  if [ "${QUENCH_REQUIRE_ALL:-0}" = 1 ]; then
+    TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $1 # required but skipped: $2"
+  else
+    echo "ok $TAP_N - $1 # SKIP $2"
+  fi
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+# need_images: true when the test images exist, else one visible skip
+need_images() {
+  [ -s "$QUENCH_TESTIMAGES/pyapp.docker.tar" ] && return 0
+  skip "test images" "run ../shared/testimages/build.sh first"
+  return 1
+}
+# expect_exit CODE DESCRIPTION COMMAND...: runs the command, checks the exit code; stderr kept in $T/stderr
+expect_exit() {
+  local want=$1 d=$2; shift 2
+  "$@" >"$T/stdout" 2>"$T/stderr"; local got=$?
+  if [ "$got" = "$want" ]; then ok "$d"; else not_ok "$d (exit $got, want $want)"; sed 's/^/# /' "$T/stderr" | head -5; fi
+}
+# stderr_has TEXT DESCRIPTION: the last expect_exit's stderr contains TEXT and is one line
+stderr_has() {
+  if grep -qF -- "$1" "$T/stderr" && [ "$(wc -l <"$T/stderr")" -le 1 ]; then ok "$2"; else
+    not_ok "$2"; sed 's/^/#   stderr: /' "$T/stderr" | head -5; fi
+}
+done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
