@@ -344,3 +344,21 @@ int qn_image_apply_config(qn_image *img, qn_error **err)
 					: xasprintf("%s/%s", os ? os : "unknown", arch ? arch : "unknown");
 	return 0;
 }
+
+/* Validates a config document the way opening an image would, with as many layers as its
+ * diff_ids name (fuzzing and tests). */
+int qn_image_check_config(const uint8_t *buf, size_t len, qn_error **err)
+{
+	json_t *cfg = qn_json_parse(buf, len, QN_MAX_CONFIG_BYTES, "config", err);
+	if (!cfg)
+		return -1;
+	qn_image *img = xcalloc(1, sizeof(*img));
+	img->config = cfg;
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	img->n_layers = json_is_array(ids) ? QN_MIN(json_array_size(ids), (size_t)QN_MAX_LAYERS) : 0;
+	img->layers = xcalloc(img->n_layers + 1, sizeof(*img->layers));
+	img->src = xcalloc(img->n_layers + 1, sizeof(*img->src));
+	int rc = qn_image_apply_config(img, err);
+	qn_image_free(img);
+	return rc;
+}

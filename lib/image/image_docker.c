@@ -156,3 +156,32 @@ int qn_image_load_docker(qn_image *img, const char *sel, qn_error **err)
 		return -1;
 	return 0;
 }
+
+/* Validates a docker-archive manifest.json without an archive (fuzzing and tests). */
+int qn_docker_check_manifest(const uint8_t *buf, size_t len, const char *sel, qn_error **err)
+{
+	_cleanup_json_ json_t *man = qn_json_parse(buf, len, QN_MAX_MANIFEST_BYTES, "manifest.json", err);
+	if (!man)
+		return -1;
+	if (!json_is_array(man))
+		return qn_error_set(err, QN_ERR_INPUT, "manifest.json: not an array");
+	_cleanup_free_ char *tag = NULL;
+	const json_t *entry = select_entry(man, sel, &tag, err);
+	if (!entry)
+		return -1;
+	_cleanup_free_ char *cfg = NULL;
+	if (member_name(json_object_get(entry, "Config"), "Config", &cfg, err) < 0)
+		return -1;
+	json_t *layers = json_object_get(entry, "Layers");
+	if (!json_is_array(layers))
+		return qn_error_set(err, QN_ERR_INPUT, "manifest.json: \"Layers\" is not an array");
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		char *name = NULL;
+		if (member_name(json_array_get(layers, i), "Layers[]", &name, err) < 0)
+			return -1;
+		qn_digest d;
+		(void)digest_from_name(name, &d);
+		free(name);
+	}
+	return 0;
+}

@@ -43,6 +43,10 @@ int qn_image_load_oci(qn_image *img, const char *selector, const char *platform,
 int qn_image_load_docker(qn_image *img, const char *selector, qn_error **err);
 /* image.c: validates the config and fills per-layer diff_ids and history. */
 int qn_image_apply_config(qn_image *img, qn_error **err);
+/* Document checks without a store, for fuzz targets and tests. */
+int qn_oci_check_document(const uint8_t *buf, size_t len, const char *platform, qn_error **err);
+int qn_docker_check_manifest(const uint8_t *buf, size_t len, const char *sel, qn_error **err);
+int qn_image_check_config(const uint8_t *buf, size_t len, qn_error **err);
 /* Host platform as "os/arch[/variant]". Caller frees. */
 char *qn_host_platform(void);
 

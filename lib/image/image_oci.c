@@ -306,3 +306,36 @@ int qn_image_load_oci(qn_image *img, const char *sel, const char *platform, qn_e
 		return -1;
 	return qn_image_apply_config(img, err);
 }
+
+/* Validates an index or manifest document the way opening an image would, without a store
+ * (fuzzing and tests): descriptors, tag and platform selection, layer list. */
+int qn_oci_check_document(const uint8_t *buf, size_t len, const char *platform, qn_error **err)
+{
+	_cleanup_json_ json_t *doc = qn_json_parse(buf, len, QN_MAX_MANIFEST_BYTES, "document", err);
+	if (!doc)
+		return -1;
+	if (!json_is_object(doc))
+		return qn_error_set(err, QN_ERR_INPUT, "document: not an object");
+	if (json_object_get(doc, "manifests")) {
+		if (check_manifests_array(doc, "index", err) < 0)
+			return -1;
+		if (!select_by_tag(json_object_get(doc, "manifests"), NULL, err)) {
+			qn_error_free(*err);
+			*err = NULL;
+		}
+		return select_platform(json_object_get(doc, "manifests"), platform, err) ? 0 : -1;
+	}
+	qn_image img = {0};
+	int rc = load_layers(&img, doc, err);
+	desc_t d;
+	if (rc == 0)
+		rc = parse_desc(json_object_get(doc, "config"), "manifest: config", &d, err);
+	for (size_t i = 0; i < img.n_layers; i++) {
+		free(img.layers[i].digest);
+		free(img.layers[i].media_type);
+		free(img.src[i].blob_name);
+	}
+	free(img.layers);
+	free(img.src);
+	return rc;
+}

@@ -30,7 +30,7 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 void *xmemdup(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) QN_PRINTF(1, 2);
-char *xvasprintf(const char *fmt, va_list ap);
+char *xvasprintf(const char *fmt, va_list ap) QN_PRINTF(1, 0);
 
 /* ---- cleanup attributes ---- */
 static inline void freep(void *p) { free(*(void **)p); }
