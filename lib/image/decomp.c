@@ -111,8 +111,7 @@ void qn_decomp_free(qn_decomp *d)
 
 static int corrupt(qn_decomp *d, qn_error **err, const char *detail)
 {
-	return qn_error_set(err, QN_ERR_INPUT, "%s: corrupt %s stream after %llu compressed bytes: %s", d->what,
-			    qn_comp_name(d->comp), (unsigned long long)d->in_total, detail);
+	return qn_error_set(err, QN_ERR_INPUT, "%s: corrupt %s stream: %s", d->what, qn_comp_name(d->comp), detail);
 }
 
 /* Called at a member boundary with the bytes that follow it: they must start another member. */
@@ -203,26 +202,20 @@ static int feed_gzip(qn_decomp *d, const unsigned char *p, size_t n, qn_error **
 static int feed_zstd(qn_decomp *d, const unsigned char *p, size_t n, qn_error **err)
 {
 	ZSTD_inBuffer in = {p, n, 0};
-	while (in.pos < in.size) {
+	bool full = false;
+	/* keep going while input remains or the last call filled the output (more may be held) */
+	while (in.pos < in.size || full) {
 		ZSTD_outBuffer o = {d->obuf, OUT_SIZE, 0};
 		size_t rc = ZSTD_decompressStream(d->zs, &o, &in);
 		if (ZSTD_isError(rc))
 			return corrupt(d, err, ZSTD_getErrorName(rc));
 		if (o.pos && d->out(d->ud, d->obuf, o.pos, err) < 0)
 			return -1;
-		d->member_done = rc == 0;
-	}
-	/* flush anything the decoder still holds for this input */
-	for (;;) {
-		ZSTD_outBuffer o = {d->obuf, OUT_SIZE, 0};
-		size_t rc = ZSTD_decompressStream(d->zs, &o, &in);
-		if (ZSTD_isError(rc))
-			return corrupt(d, err, ZSTD_getErrorName(rc));
-		if (o.pos && d->out(d->ud, d->obuf, o.pos, err) < 0)
-			return -1;
-		d->member_done = rc == 0;
-		if (o.pos < OUT_SIZE)
-			break;
+		full = o.pos == OUT_SIZE;
+		if (rc == 0)
+			d->member_done = true; /* a frame ended; more frames may follow */
+		else if (o.pos || in.pos)
+			d->member_done = false;
 	}
 	return 0;
 }

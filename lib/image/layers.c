@@ -287,6 +287,37 @@ static int verify(layer_t *l, qn_error **err)
 	return 0;
 }
 
+/* After a layer failed to parse, a blob that does not match its digest is the better
+ * explanation (the bytes are not the ones the manifest vouches for). Only on the error path. */
+static void prefer_digest_error(layer_t *l, const qn_blob_loc *loc, qn_error **err)
+{
+	qn_layer_src *src = &l->run->img->src[l->idx];
+	if (!src->digest_known || !err || !*err || (*err)->kind != QN_ERR_INPUT)
+		return;
+	qn_hasher *h = qn_hasher_new(src->digest.algo);
+	unsigned char *buf = xmalloc(READ_CHUNK);
+	bool ok = true;
+	for (uint64_t off = 0; off < loc->size && ok;) {
+		size_t want = (size_t)QN_MIN((uint64_t)READ_CHUNK, loc->size - off);
+		ssize_t got = qn_pread_full(loc->fd, buf, want, (off_t)(loc->off + off));
+		ok = got == (ssize_t)want;
+		if (ok)
+			qn_hasher_update(h, buf, want);
+		off += want;
+	}
+	free(buf);
+	qn_digest d;
+	qn_hasher_final(h, &d);
+	qn_hasher_free(h);
+	if (ok && !qn_digest_eq(&d, &src->digest)) {
+		char a[QN_DIGEST_STR_MAX], b[QN_DIGEST_STR_MAX];
+		qn_error_free(*err);
+		*err = NULL;
+		qn_error_set(err, QN_ERR_INPUT, "layer %zu blob %s: digest mismatch (content hashes to %s)", l->idx,
+			     qn_digest_str(&src->digest, a), qn_digest_str(&d, b));
+	}
+}
+
 /* The algorithm of the blob hash: the descriptor's when known, else the diff_id's. */
 static qn_digest_algo blob_algo(const qn_layer_src *src)
 {
@@ -360,6 +391,8 @@ static int read_one(run_t *r, size_t idx, qn_error **err)
 		rc = qn_tar_reader_finish(l.tar, err);
 	if (rc == 0)
 		rc = verify(&l, err);
+	else
+		prefer_digest_error(&l, &loc, err);
 	if (rc == 0 && r->v->layer_end)
 		rc = r->v->layer_end(l.lctx, err);
 	else if (rc < 0 && r->v->layer_abort)

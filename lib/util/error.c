@@ -5,6 +5,7 @@
 
 #include "util.h"
 
+QN_PRINTF(4, 0)
 static int set_v(qn_error **err, qn_error_kind kind, int errnum, const char *fmt, va_list ap)
 {
 	if (!err || *err)
