@@ -19,10 +19,10 @@ static const char *help =
 	"  -o, --output FILE        write to FILE (atomically) instead of stdout\n"
 	"  -h, --help               this help\n\n" QN_IMAGE_OPTS_HELP;
 
-static size_t capture(void *ud, const char *path, uint64_t size, uint32_t mode)
+static qn_capture capture(void *ud, const char *path, uint64_t size, uint32_t mode)
 {
 	(void)ud, (void)size, (void)mode;
-	return qn_os_capture(path);
+	return (qn_capture){QN_CAPTURE_WHOLE, qn_os_capture(path), false};
 }
 
 static char type_char(qn_node_type t)

@@ -62,9 +62,21 @@ typedef struct qn_node {
 
 typedef struct qn_tree qn_tree;
 
-/* Decides which files' contents are kept in memory while layers stream by: returns the maximum
- * number of bytes to keep for this regular file (0 = none). Called from worker threads. */
-typedef size_t (*qn_capture_fn)(void *ud, const char *path, uint64_t size, uint32_t mode);
+/* What to keep of a regular file's content while layers stream by. */
+typedef enum {
+	QN_CAPTURE_NONE = 0,
+	QN_CAPTURE_WHOLE,         /* the first `max` bytes */
+	QN_CAPTURE_GO_BUILDINFO,  /* for ELF files: `max` bytes from Go's build-info magic, if any */
+} qn_capture_kind;
+
+typedef struct {
+	qn_capture_kind kind;
+	size_t max;
+	bool history; /* also keep the content as each layer wrote it (qn_tree_snapshot) */
+} qn_capture;
+
+/* Decides what to keep for one regular file (path canonical). Called from worker threads. */
+typedef qn_capture (*qn_capture_fn)(void *ud, const char *path, uint64_t size, uint32_t mode);
 
 typedef struct {
 	qn_capture_fn capture;
@@ -105,6 +117,16 @@ typedef struct {
 	uint64_t overwritten; /* entries replaced by a later layer */
 } qn_tree_stats;
 const qn_tree_stats *qn_tree_get_stats(const qn_tree *t);
+/* Contents of files captured with history, as each layer wrote them, in layer order. */
+typedef struct {
+	int layer;
+	const char *path;
+	const unsigned char *content;
+	size_t len;
+} qn_tree_snapshot;
+size_t qn_tree_snapshot_count(const qn_tree *t);
+const qn_tree_snapshot *qn_tree_snapshot_get(const qn_tree *t, size_t i);
+
 /* Warnings collected while merging (one line each, e.g. ignored AUFS metadata). */
 size_t qn_tree_warning_count(const qn_tree *t);
 const char *qn_tree_warning(const qn_tree *t, size_t i);

@@ -163,16 +163,84 @@ int qn_stage_entry(qn_stage *s, const qn_tar_entry *e, qn_error **err)
 		st->link = xstrdup(e->linkname);
 	}
 	if (e->type == QN_TAR_REG && s->capture) {
-		size_t max = s->capture(s->capture_ud, st->path, e->size, e->mode);
-		if (max) {
+		qn_capture c = s->capture(s->capture_ud, st->path, e->size, e->mode);
+		if (c.kind != QN_CAPTURE_NONE && c.max) {
 			s->cur = (ssize_t)(s->n - 1);
-			s->cap_max = max;
-			st->content = xmalloc(QN_MIN(max, e->size) + 1);
-			st->content_truncated = e->size > max;
+			s->cap_max = c.max;
+			s->cap_kind = c.kind;
+			s->file_off = 0;
+			s->carry_len = 0;
+			s->go_found = false;
+			s->not_elf = false;
+			st->history = c.history;
+			st->content = xmalloc(QN_MIN(c.max, e->size) + 1);
+			st->content_truncated = c.kind == QN_CAPTURE_WHOLE && e->size > c.max;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+static void keep(qn_stage *s, qn_staged *st, const void *p, size_t n)
+{
+	size_t room = s->cap_max > st->content_len ? s->cap_max - st->content_len : 0;
+	size_t take = QN_MIN(room, n);
+	if (take) {
+		memcpy(st->content + st->content_len, p, take);
+		st->content_len += take;
+	}
+}
+
+#define GO_MAGIC "\xff Go buildinf:"
+#define GO_MAGIC_LEN 14
+
+/* Go's linker puts the build-info blob at a 16-byte aligned offset; we look for its magic in the
+ * stream (also across chunk boundaries, through `carry`) and keep what follows it, so a 100 MB
+ * binary costs a scan, not a copy. */
+static void go_scan(qn_stage *s, qn_staged *st, const unsigned char *p, size_t n)
+{
+	static const unsigned char elf[4] = {0x7f, 'E', 'L', 'F'};
+	for (size_t i = 0; s->file_off + i < 4 && i < n; i++)
+		if (p[i] != elf[s->file_off + i])
+			s->not_elf = true;
+	if (s->not_elf)
+		return;
+	if (s->go_found) {
+		keep(s, st, p, n);
+		return;
+	}
+	/* a magic starting in the carried tail and ending in this chunk */
+	unsigned char win[2 * GO_MAGIC_LEN];
+	size_t head = QN_MIN(n, (size_t)GO_MAGIC_LEN - 1);
+	memcpy(win, s->carry, s->carry_len);
+	memcpy(win + s->carry_len, p, head);
+	for (size_t w = 0; w < s->carry_len; w++) {
+		uint64_t at = s->file_off - s->carry_len + w;
+		if (at % 16 == 0 && w + GO_MAGIC_LEN <= s->carry_len + head && !memcmp(win + w, GO_MAGIC, GO_MAGIC_LEN)) {
+			s->go_found = true;
+			keep(s, st, win + w, s->carry_len - w);
+			keep(s, st, p, n);
+			return;
+		}
+	}
+	for (const unsigned char *q = p; (q = memmem(q, n - (size_t)(q - p), GO_MAGIC, GO_MAGIC_LEN)); q++) {
+		if ((s->file_off + (uint64_t)(q - p)) % 16 == 0) {
+			s->go_found = true;
+			keep(s, st, q, n - (size_t)(q - p));
+			return;
+		}
+	}
+	/* carry the last bytes that could begin a magic */
+	size_t c = QN_MIN((size_t)GO_MAGIC_LEN - 1, s->carry_len + n);
+	unsigned char tmp[2 * GO_MAGIC_LEN];
+	size_t have = 0;
+	if (n < c) {
+		memcpy(tmp, s->carry + s->carry_len - (c - n), c - n);
+		have = c - n;
+	}
+	memcpy(tmp + have, p + n - (c - have), c - have);
+	memcpy(s->carry, tmp, c);
+	s->carry_len = c;
 }
 
 int qn_stage_data(qn_stage *s, const void *p, size_t n, qn_error **err)
@@ -181,20 +249,27 @@ int qn_stage_data(qn_stage *s, const void *p, size_t n, qn_error **err)
 	if (s->cur < 0)
 		return 0;
 	qn_staged *st = &s->v[s->cur];
-	size_t room = s->cap_max > st->content_len ? s->cap_max - st->content_len : 0;
-	size_t take = QN_MIN(room, n);
-	if (take) {
-		memcpy(st->content + st->content_len, p, take);
-		st->content_len += take;
-	}
+	if (s->cap_kind == QN_CAPTURE_GO_BUILDINFO)
+		go_scan(s, st, p, n);
+	else
+		keep(s, st, p, n);
+	s->file_off += n;
 	return 0;
 }
 
 int qn_stage_entry_end(qn_stage *s, qn_error **err)
 {
 	(void)err;
-	if (s->cur >= 0)
-		s->v[s->cur].content[s->v[s->cur].content_len] = 0;
+	if (s->cur >= 0) {
+		qn_staged *st = &s->v[s->cur];
+		st->content[st->content_len] = 0;
+		/* an executable without Go build info keeps nothing */
+		if (s->cap_kind == QN_CAPTURE_GO_BUILDINFO && !s->go_found) {
+			free(st->content);
+			st->content = NULL;
+			st->content_len = 0;
+		}
+	}
 	s->cur = -1;
 	return 0;
 }

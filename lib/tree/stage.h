@@ -21,6 +21,7 @@ typedef struct {
 	unsigned char *content;
 	size_t content_len;
 	bool content_truncated;
+	bool history;      /* keep a snapshot of the content when merging */
 } qn_staged;
 
 struct qn_stage {
@@ -32,6 +33,13 @@ struct qn_stage {
 	size_t n, cap;
 	ssize_t cur;       /* entry receiving data, or -1 */
 	size_t cap_max;
+	qn_capture_kind cap_kind;
+	/* Go build-info scan of the current entry */
+	uint64_t file_off;        /* bytes of the entry seen so far */
+	unsigned char carry[16];  /* last bytes of the previous chunk (a magic may straddle) */
+	size_t carry_len;
+	bool go_found;            /* magic found: now copying into content */
+	bool not_elf;
 	uint64_t aufs_skipped;
 };
 

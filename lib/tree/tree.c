@@ -23,6 +23,8 @@ struct qn_tree {
 	size_t tab_size, count;
 	qn_tree_stats stats;
 	qn_ptrvec warnings;
+	qn_tree_snapshot *snaps;
+	size_t n_snaps, cap_snaps;
 };
 
 static uint32_t hash_key(const qn_node *parent, const char *name, size_t len)
@@ -84,6 +86,11 @@ void qn_tree_free(qn_tree *t)
 	node_release(&t->root);
 	free(t->tab);
 	qn_ptrvec_clear(&t->warnings, free);
+	for (size_t i = 0; i < t->n_snaps; i++) {
+		free((char *)t->snaps[i].path);
+		free((unsigned char *)t->snaps[i].content);
+	}
+	free(t->snaps);
 	free(t);
 }
 
@@ -91,6 +98,18 @@ const qn_node *qn_tree_root(const qn_tree *t) { return &t->root.pub; }
 const qn_tree_stats *qn_tree_get_stats(const qn_tree *t) { return &t->stats; }
 size_t qn_tree_warning_count(const qn_tree *t) { return t->warnings.n; }
 const char *qn_tree_warning(const qn_tree *t, size_t i) { return i < t->warnings.n ? t->warnings.v[i] : NULL; }
+size_t qn_tree_snapshot_count(const qn_tree *t) { return t->n_snaps; }
+const qn_tree_snapshot *qn_tree_snapshot_get(const qn_tree *t, size_t i) { return i < t->n_snaps ? &t->snaps[i] : NULL; }
+
+static void add_snapshot(qn_tree *t, int layer, const qn_staged *e)
+{
+	if (t->n_snaps == t->cap_snaps) {
+		t->cap_snaps = t->cap_snaps ? t->cap_snaps * 2 : 16;
+		t->snaps = xreallocarray(t->snaps, t->cap_snaps, sizeof(*t->snaps));
+	}
+	t->snaps[t->n_snaps++] = (qn_tree_snapshot){layer, xstrdup(e->path), xmemdup(e->content, e->content_len),
+						    e->content_len};
+}
 
 static node *child_n(const qn_tree *t, const qn_node *parent, const char *name, size_t len)
 {
@@ -499,6 +518,8 @@ int qn_tree_merge(qn_tree *t, qn_stage *s, qn_error **err)
 		qn_staged *e = &s->v[i];
 		if (e->wh != QN_WH_NONE)
 			continue;
+		if (e->history && e->content)
+			add_snapshot(t, s->layer, e);
 		if (apply_entry(t, s->layer, e, err) < 0)
 			return -1;
 	}

@@ -10,10 +10,13 @@ static int s_data(void *ud, const void *p, size_t n, qn_error **err) { return qn
 static int s_end(void *ud, qn_error **err) { return qn_stage_entry_end(ud, err); }
 static const qn_tar_callbacks cb = {s_entry, s_data, s_end};
 
-static size_t capture_all(void *ud, const char *path, uint64_t size, uint32_t mode)
+static qn_capture capture_all(void *ud, const char *path, uint64_t size, uint32_t mode)
 {
-	(void)ud, (void)path, (void)size, (void)mode;
-	return 64;
+	(void)ud, (void)size;
+	/* executables exercise the Go build-info scan, the rest whole capture with history */
+	if (mode & 0111)
+		return (qn_capture){QN_CAPTURE_GO_BUILDINFO, 256, false};
+	return (qn_capture){QN_CAPTURE_WHOLE, 64, path[0] == 'v'};
 }
 
 static int check_node(void *ud, const qn_node *n, const char *path)
