@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,14 +125,51 @@ void qn_cleanup_unregister(const char *path)
 	}
 }
 
-/* Only unlink/rmdir-level work: folders registered here are removed by the CLI's normal exit
- * path, which runs after the handler sets its flag (see cli/main.c). */
+/* Recursive removal from a signal handler: raw getdents64 into a stack buffer, openat, unlinkat
+ * — no allocation, no stdio. Depth is bounded so the stack is too. */
+static void rm_rf_signal(int dfd, const char *name, int depth)
+{
+	if (unlinkat(dfd, name, 0) == 0 || (errno != EISDIR && errno != EPERM))
+		return;
+	if (depth > 32)
+		return;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[2048];
+	/* passes over the folder until one finds nothing left to remove (or nothing removable) */
+	for (int pass = 0; pass < 64; pass++) {
+		int seen = 0;
+		lseek(fd, 0, SEEK_SET);
+		long n;
+		while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				struct linux_dirent64 {
+					uint64_t ino;
+					int64_t off;
+					unsigned short reclen;
+					unsigned char type;
+					char name[];
+				} *d = (void *)(buf + off);
+				if (strcmp(d->name, ".") && strcmp(d->name, "..")) {
+					rm_rf_signal(fd, d->name, depth + 1);
+					seen++;
+				}
+				off += d->reclen;
+			}
+		}
+		if (!seen)
+			break;
+	}
+	close(fd);
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
 void qn_cleanup_run_signal(void)
 {
 	for (int i = 0; i < CLEANUP_SLOTS; i++)
 		if (atomic_load(&cleanup_tab[i].ready))
-			if (unlink(cleanup_tab[i].path) < 0 && errno == EISDIR)
-				(void)rmdir(cleanup_tab[i].path);
+			rm_rf_signal(AT_FDCWD, cleanup_tab[i].path, 0);
 }
 
 static int rm_rf_at(int dfd, const char *name, int depth)
