@@ -127,6 +127,12 @@ typedef struct {
 size_t qn_tree_snapshot_count(const qn_tree *t);
 const qn_tree_snapshot *qn_tree_snapshot_get(const qn_tree *t, size_t i);
 
+/* Unpacks the tree built from img into folder dir (created, mode 0700; it may exist empty):
+ * layers are read again and only the entries that won the merge are written, beneath dir
+ * (openat2 RESOLVE_BENEATH), with owners, modes, xattrs and times. Needs privileges to set
+ * owners. Device nodes are skipped. Returns 0 or -1 with err; the caller removes dir on failure. */
+int qn_tree_extract(qn_image *img, const qn_tree *tree, const char *dir, qn_error **err);
+
 /* Warnings collected while merging (one line each, e.g. ignored AUFS metadata). */
 size_t qn_tree_warning_count(const qn_tree *t);
 const char *qn_tree_warning(const qn_tree *t, size_t i);
