@@ -1,5 +1,6 @@
 /* Allocation, buffers, strings and logging helpers used by every module. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,6 +295,11 @@ void qn_log(qn_log_level lvl, const char *fmt, ...)
 	fprintf(stderr, "quench: %s: %s\n", names[lvl], m);
 	free(m);
 }
+
+static volatile sig_atomic_t interrupted_sig;
+
+void qn_set_interrupted(int sig) { interrupted_sig = sig; }
+int qn_interrupted(void) { return interrupted_sig; }
 
 double qn_now(void)
 {

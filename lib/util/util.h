@@ -130,6 +130,12 @@ void qn_cleanup_register(const char *path);
 void qn_cleanup_unregister(const char *path);
 /* Called from a signal handler: removes registered paths (async-signal-safe for files only). */
 void qn_cleanup_run_signal(void);
+/* Interruption: the command line's signal handler records the signal (async-signal-safe);
+ * long waits in the library check qn_interrupted() and unwind so cleanup can run. Returns the
+ * signal number, or 0. */
+void qn_set_interrupted(int sig);
+int qn_interrupted(void);
+
 /* rm -rf without following symlinks; returns 0 or -1 with errno. */
 int qn_rm_rf(const char *path);
 
