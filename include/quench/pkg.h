@@ -105,6 +105,32 @@ typedef struct {
 qn_package *qn_pkglist_add(qn_pkglist *l);
 void qn_pkglist_clear(qn_pkglist *l);
 
+/* ---- the inventory of an image ---- */
+
+typedef struct qn_inventory qn_inventory;
+
+/* The capture rule an inventory needs: pass it as the tree's capture function (ud unused) so the
+ * package databases, language metadata, archives and Go build info are kept while layers stream
+ * by. OS databases are captured with history, for layer attribution. */
+qn_capture qn_inventory_capture(void *ud, const char *path, uint64_t size, uint32_t mode);
+
+/* Reads every package database and language manifest of a tree built with
+ * qn_inventory_capture: dpkg (status, status.d, info lists, md5sums, copyright), apk, rpm
+ * (sqlite rpmdb; Berkeley DB and NDB give a warning), Python, Node, Java, Go binaries. Files
+ * owned by an OS package do not also produce language packages. Each package gets its files
+ * (canonical resolved paths present in the image, with sizes), its purl and the layer that
+ * introduced its installed version (from the databases as each layer left them). Packages are sorted by
+ * ecosystem, name, version and architecture. Unreadable databases become warnings. */
+qn_inventory *qn_inventory_build(const qn_tree *t, qn_error **err);
+void qn_inventory_free(qn_inventory *inv);
+const qn_os_info *qn_inventory_os(const qn_inventory *inv);
+size_t qn_inventory_count(const qn_inventory *inv);
+const qn_package *qn_inventory_get(const qn_inventory *inv, size_t i);
+size_t qn_inventory_warning_count(const qn_inventory *inv);
+const char *qn_inventory_warning(const qn_inventory *inv, size_t i);
+/* The OS package that owns a canonical path (resolved, not a folder), or NULL. */
+const qn_package *qn_inventory_owner(const qn_inventory *inv, const char *path);
+
 #ifdef __cplusplus
 }
 #endif
