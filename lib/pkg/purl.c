@@ -8,7 +8,8 @@ static bool keep(unsigned char c, bool allow_slash)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
-	if (c == '-' || c == '.' || c == '_' || c == '~')
+	/* ':' stays as is, as canonical implementations leave it (deb epochs "1:2.3-4") */
+	if (c == '-' || c == '.' || c == '_' || c == '~' || c == ':')
 		return true;
 	return allow_slash && c == '/';
 }
