@@ -71,5 +71,8 @@ void qn_output_abort(qn_output *o);
 bool qn_cli_color(FILE *f);
 
 int qn_cmd_inspect(int argc, char **argv);
+int qn_cmd_sbom(int argc, char **argv);
+int qn_cmd_harden(int argc, char **argv);
+int qn_cmd_db(int argc, char **argv);
 
 #endif

@@ -7,6 +7,9 @@
 
 static const qn_command commands[] = {
 	{"inspect", "show what is inside an image: config, OS, layers, sizes", qn_cmd_inspect},
+	{"sbom", "list an image's packages: table, JSON, CycloneDX 1.6, SPDX 2.3", qn_cmd_sbom},
+	{"harden", "profile an image at runtime and write a minimal drop-in image", qn_cmd_harden},
+	{"db", "vulnerability database: update, import, status", qn_cmd_db},
 };
 
 static void usage(FILE *f)

@@ -24,7 +24,7 @@ struct qn_container {
 	char *trace_log;
 	pid_t runc_pid;
 	pid_t init_pid;
-	bool mounted, exited, trace;
+	bool mounted, exited, trace_exec;
 	int status;
 	int netns_fd;
 };
@@ -215,12 +215,14 @@ qn_container *qn_container_start(const qn_run_opts *o, qn_error **err)
 	static int counter;
 	qn_container *c = xcalloc(1, sizeof(*c));
 	c->netns_fd = -1;
-	c->trace = o->trace;
+	c->trace_exec = o->trace_exec;
 	c->workdir = xstrdup(o->workdir);
 	c->id = xasprintf("quench-%d-%d", (int)getpid(), ++counter);
 	c->runtime = find_runtime(o->runtime, err);
 	if (!c->runtime || make_dirs(c, err) < 0 || mount_overlay(c, o->rootfs, err) < 0 || write_bundle(c, o, err) < 0)
 		return c; /* the caller destroys it */
+	if (o->before_start && o->before_start(o->before_ud, c->merged, err) < 0)
+		return c;
 	_cleanup_free_ char *pidfile = xasprintf("%s/init.pid", c->workdir);
 	_cleanup_free_ char *outp = xasprintf("%s/container.out", c->workdir);
 	_cleanup_free_ char *errp = xasprintf("%s/runtime.err", c->workdir);
@@ -386,7 +388,7 @@ int qn_container_exec(qn_container *c, char *const *argv, const char *input, dou
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	char **traced = c->trace ? trace_args(argv) : NULL;
+	char **traced = c->trace_exec ? trace_args(argv) : NULL;
 	char *const *args = traced ? traced : argv;
 	size_t m = traced ? n + 4 : n;
 	const char **full = xcalloc(m + 6, sizeof(char *));

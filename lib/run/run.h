@@ -63,8 +63,13 @@ typedef struct {
 	char *const *args;        /* override the command (NULL = Entrypoint + Cmd) */
 	const char *helper_dir;   /* folder holding quench-trace (bind-mounted at /.quench-bin) */
 	bool trace;               /* run the command under /.quench-bin/quench-trace */
+	bool trace_exec;          /* run exec probes under it too */
 	uint64_t memory;
 	int64_t pids;
+	/* called once the overlay root is mounted, before the runtime starts anything in it (to
+	 * start recorders); a failure stops the start */
+	int (*before_start)(void *ud, const char *root, qn_error **err);
+	void *before_ud;
 } qn_run_opts;
 
 typedef struct qn_container qn_container;
@@ -110,7 +115,7 @@ int qn_container_netns(qn_container *c);
 
 typedef enum { QN_PROBE_HTTP = 1, QN_PROBE_EXEC } qn_probe_kind;
 
-typedef struct {
+typedef struct qn_probe {
 	qn_probe_kind kind;
 	/* http */
 	char *method;         /* "GET" */

@@ -301,6 +301,11 @@ static volatile sig_atomic_t interrupted_sig;
 void qn_set_interrupted(int sig) { interrupted_sig = sig; }
 int qn_interrupted(void) { return interrupted_sig; }
 
+static volatile sig_atomic_t continue_flag;
+
+void qn_set_continue(void) { continue_flag = 1; }
+bool qn_continue_requested(void) { return continue_flag != 0; }
+
 double qn_now(void)
 {
 	struct timespec ts;

@@ -135,6 +135,9 @@ void qn_cleanup_run_signal(void);
  * signal number, or 0. */
 void qn_set_interrupted(int sig);
 int qn_interrupted(void);
+/* SIGUSR1: "go on" for waits that last until the user says so (harden --continue-after signal). */
+void qn_set_continue(void);
+bool qn_continue_requested(void);
 
 /* rm -rf without following symlinks; returns 0 or -1 with errno. */
 int qn_rm_rf(const char *path);

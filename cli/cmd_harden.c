@@ -1,0 +1,351 @@
+/* quench harden: profile an image under a real OCI runtime and write a minimal drop-in image.
+ * Option parsing, the summary and the report file live here; the work is qn_harden(). */
+#include <signal.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "quench/harden.h"
+#include "run/run.h"
+#include "util/json.h"
+
+static const char *help =
+    "Usage: quench harden [OPTIONS] IMAGE -o OUT\n\n"
+    "Run IMAGE under a real OCI runtime, record every path it touches while probes exercise it,\n"
+    "add what static analysis proves necessary (ELF dependencies, script interpreters, symlinks,\n"
+    "users, name service, TLS trust), and write OUT: the same image interface with only that.\n"
+    "Packages whose files all went are removed from the package database; packages with any file\n"
+    "left stay listed as they were (\"trimmed\").\n\n"
+    "Output:\n"
+    "  -o, --output OUT          the hardened image (required)\n"
+    "      --format FMT          docker-archive, oci-archive or oci (default: as the input)\n"
+    "      --tag NAME:TAG        the tag to write (default: the input's tag + \"-hardened\")\n"
+    "      --report FILE         write the JSON report (docs/harden-report.md)\n"
+    "      --json                print the JSON report instead of the summary\n"
+    "Probes (repeatable; with none, the image's command runs until it exits or --timeout):\n"
+    "      --probe-http '[METHOD ]PORT/PATH[=STATUS]'   e.g. 'GET 8000/health=200'\n"
+    "      --probe-exec 'CMD ARGS'   run a command inside the running container\n"
+    "      --test 'CMD ARGS'         run your own test command inside the container (exit 0 = pass)\n"
+    "      --probes FILE             a JSON array of probes (docs/probes.md)\n"
+    "      --continue-after WHEN     probes (default), SECONDS after the probes, or signal (SIGUSR1)\n"
+    "Keeping:\n"
+    "      --include PATH            keep PATH (a folder: everything below it)\n"
+    "      --exclude GLOB            drop matching paths even if used ('**' crosses folders)\n"
+    "      --keep-shell              keep shells          --keep-package-manager  keep dpkg/apt/apk/rpm/pip/npm\n"
+    "      --keep-compilers          keep toolchains      --keep-docs             keep docs, man, info\n"
+    "      --keep-locales            keep all locales     --keep-caches           keep package caches and logs\n"
+    "      --keep-setuid             keep setuid/setgid bits\n"
+    "Running:\n"
+    "      --runtime NAME|PATH       runc (default), crun, or a runtime binary\n"
+    "      --timeout SECONDS         wall-clock limit for the profile run (default 300)\n"
+    "      --no-ptrace               fanotify only (misses stat/access/readlink lookups)\n"
+    "  -h, --help                    this help\n\n" QN_IMAGE_OPTS_HELP;
+
+enum {
+	O_FORMAT = QN_OPT_IMAGE_LAST + 1,
+	O_TAG,
+	O_REPORT,
+	O_JSON,
+	O_PHTTP,
+	O_PEXEC,
+	O_TEST,
+	O_PROBES,
+	O_CONT,
+	O_INCLUDE,
+	O_EXCLUDE,
+	O_KSHELL,
+	O_KPM,
+	O_KCC,
+	O_KDOCS,
+	O_KLOC,
+	O_KCACHE,
+	O_KSUID,
+	O_RUNTIME,
+	O_TIMEOUT,
+	O_NOPTRACE,
+};
+
+typedef struct {
+	qn_harden_opts o;
+	qn_image_opts io;
+	struct qn_probe_list probes;
+	qn_ptrvec inc, exc;
+	const char *report;
+	bool json;
+} args_t;
+
+static int add_probe(args_t *a, int kind, const char *arg)
+{
+	qn_error *err = NULL;
+	qn_probe p;
+	int rc =
+	    kind == O_PHTTP ? qn_probe_parse_http(arg, &p, &err) : qn_probe_parse_exec(arg, kind == O_TEST, &p, &err);
+	if (rc < 0)
+		return qn_cli_fail(err), -1;
+	a->probes.v = xreallocarray(a->probes.v, a->probes.n + 1, sizeof(qn_probe));
+	a->probes.v[a->probes.n++] = p;
+	return 0;
+}
+
+static int probes_file(args_t *a, const char *path)
+{
+	qn_error *err = NULL;
+	size_t len;
+	_cleanup_free_ char *buf = qn_read_file(path, 1 << 20, &len, &err);
+	if (!buf || qn_probes_parse_json((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err) < 0)
+		return qn_cli_fail(err), -1;
+	return 0;
+}
+
+static int parse_format(const char *s, qn_image_format *f)
+{
+	if (!strcmp(s, "docker-archive"))
+		*f = QN_FMT_DOCKER_ARCHIVE;
+	else if (!strcmp(s, "oci-archive"))
+		*f = QN_FMT_OCI_ARCHIVE;
+	else if (!strcmp(s, "oci"))
+		*f = QN_FMT_OCI_LAYOUT;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_continue(const char *s, qn_harden_opts *o)
+{
+	if (!strcmp(s, "probes"))
+		o->continue_mode = QN_CONTINUE_PROBES;
+	else if (!strcmp(s, "signal"))
+		o->continue_mode = QN_CONTINUE_SIGNAL;
+	else {
+		char *end;
+		double v = strtod(s, &end);
+		if (*end || v < 0 || v > 86400)
+			return -1;
+		o->continue_mode = QN_CONTINUE_SECONDS;
+		o->continue_seconds = v;
+	}
+	return 0;
+}
+
+static int option(args_t *a, int c, const char *arg)
+{
+	static const struct {
+		int opt;
+		unsigned rule;
+	} keeps[] = {{O_KSHELL, QN_RULE_SHELLS}, {O_KPM, QN_RULE_PKG_MANAGERS}, {O_KCC, QN_RULE_COMPILERS},
+		     {O_KDOCS, QN_RULE_DOCS},    {O_KLOC, QN_RULE_LOCALES},     {O_KCACHE, QN_RULE_CACHES},
+		     {O_KSUID, QN_RULE_SETUID}};
+	for (size_t i = 0; i < QN_ARRAY_LEN(keeps); i++)
+		if (c == keeps[i].opt) {
+			a->o.rules &= ~keeps[i].rule;
+			return 0;
+		}
+	switch (c) {
+	case 'o':
+		a->o.out = arg;
+		return 0;
+	case O_FORMAT:
+		return parse_format(arg, &a->o.format) < 0
+		       ? qn_cli_usage_error("harden", "--format: docker-archive, oci-archive or oci"),
+		       -1 : 0;
+	case O_TAG:
+		a->o.tag = arg;
+		return 0;
+	case O_REPORT:
+		a->report = arg;
+		return 0;
+	case O_JSON:
+		a->json = true;
+		return 0;
+	case O_PHTTP:
+	case O_PEXEC:
+	case O_TEST:
+		return add_probe(a, c, arg);
+	case O_PROBES:
+		return probes_file(a, arg);
+	case O_CONT:
+		return parse_continue(arg, &a->o) < 0
+		       ? qn_cli_usage_error("harden", "--continue-after: probes, SECONDS or signal"),
+		       -1 : 0;
+	case O_INCLUDE:
+		qn_ptrvec_push(&a->inc, (void *)arg);
+		return 0;
+	case O_EXCLUDE:
+		qn_ptrvec_push(&a->exc, (void *)arg);
+		return 0;
+	case O_RUNTIME:
+		a->o.runtime = arg;
+		return 0;
+	case O_TIMEOUT: {
+		char *end;
+		a->o.timeout = strtod(arg, &end);
+		return (*end || a->o.timeout <= 0) ? qn_cli_usage_error("harden", "--timeout: seconds > 0"), -1 : 0;
+	}
+	case O_NOPTRACE:
+		a->o.no_ptrace = true;
+		return 0;
+	default:
+		return qn_cli_usage_error("harden", "unknown option"), -1;
+	}
+}
+
+static int parse(args_t *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"tag", required_argument, NULL, O_TAG},
+	    {"report", required_argument, NULL, O_REPORT},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"probe-http", required_argument, NULL, O_PHTTP},
+	    {"probe-exec", required_argument, NULL, O_PEXEC},
+	    {"test", required_argument, NULL, O_TEST},
+	    {"probes", required_argument, NULL, O_PROBES},
+	    {"continue-after", required_argument, NULL, O_CONT},
+	    {"include", required_argument, NULL, O_INCLUDE},
+	    {"exclude", required_argument, NULL, O_EXCLUDE},
+	    {"keep-shell", no_argument, NULL, O_KSHELL},
+	    {"keep-package-manager", no_argument, NULL, O_KPM},
+	    {"keep-compilers", no_argument, NULL, O_KCC},
+	    {"keep-docs", no_argument, NULL, O_KDOCS},
+	    {"keep-locales", no_argument, NULL, O_KLOC},
+	    {"keep-caches", no_argument, NULL, O_KCACHE},
+	    {"keep-setuid", no_argument, NULL, O_KSUID},
+	    {"runtime", required_argument, NULL, O_RUNTIME},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"no-ptrace", no_argument, NULL, O_NOPTRACE},
+	    {"help", no_argument, NULL, 'h'},
+	    QN_IMAGE_LONGOPTS,
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return 1;
+		}
+		int r = qn_cli_image_opt("harden", c, optarg, &a->io);
+		if (r < 0)
+			return -1;
+		if (r == 0 && option(a, c, optarg) < 0)
+			return -1;
+	}
+	if (optind + 1 != argc)
+		return qn_cli_usage_error("harden", "expected one IMAGE"), -1;
+	if (!a->o.out)
+		return qn_cli_usage_error("harden", "-o OUT is required"), -1;
+	return 0;
+}
+
+static void on_defer(int sig)
+{
+	if (sig == SIGUSR1)
+		qn_set_continue();
+	else
+		qn_set_interrupted(sig);
+}
+
+static void summary(const json_t *r)
+{
+	const json_t *p = json_object_get(r, "packages"), *s = json_object_get(r, "size");
+	char a[16], b[16];
+	printf("hardened %s -> %s (%s)\n", qn_json_str(json_object_get(r, "input"), "ref"),
+	       qn_json_str(json_object_get(r, "output"), "path"), qn_json_str(json_object_get(r, "output"), "digest"));
+	printf("packages: %lld kept, %lld trimmed, %lld removed (of %lld)\n",
+	       json_integer_value(json_object_get(p, "kept")), json_integer_value(json_object_get(p, "trimmed")),
+	       json_integer_value(json_object_get(p, "removed")), json_integer_value(json_object_get(p, "total")));
+	printf("files: %lld -> %lld; bytes: %s -> %s (%.1f%% less)\n",
+	       json_integer_value(json_object_get(json_object_get(s, "before"), "files")),
+	       json_integer_value(json_object_get(json_object_get(s, "after"), "files")),
+	       qn_fmt_size((uint64_t)json_integer_value(json_object_get(json_object_get(s, "before"), "bytes")), a),
+	       qn_fmt_size((uint64_t)json_integer_value(json_object_get(json_object_get(s, "after"), "bytes")), b),
+	       json_real_value(json_object_get(s, "bytes_removed_pct")));
+	size_t i;
+	json_t *pr;
+	json_array_foreach (json_object_get(json_object_get(r, "profile"), "probes"), i, pr)
+		printf("probe %-40s %s\n", qn_json_str(pr, "probe"),
+		       json_is_true(json_object_get(pr, "ok")) ? "ok" : "FAILED");
+}
+
+/* The helper runs inside containers: next to the program in a build tree, or installed. */
+static char *helper_dir(void)
+{
+	const char *env = getenv("QUENCH_HELPER_DIR");
+	if (env && *env)
+		return xstrdup(env);
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		const char *cands[] = {"/../lib/trace", "/../libexec/quench", "/../lib/quench"};
+		for (size_t i = 0; i < QN_ARRAY_LEN(cands); i++) {
+			char *d = xasprintf("%s%s", exe, cands[i]);
+			char *h = xasprintf("%s/quench-trace", d);
+			bool ok = access(h, X_OK) == 0;
+			free(h);
+			if (ok)
+				return d;
+			free(d);
+		}
+	}
+	return xstrdup("/usr/libexec/quench");
+}
+
+static int finish(args_t *a, json_t *report, qn_error *err)
+{
+	int rc = QN_EXIT_OK;
+	if (report && a->report) {
+		_cleanup_free_ char *s = qn_json_dump(report, true);
+		qn_error *e2 = NULL;
+		if (qn_write_file_atomic(a->report, s, strlen(s), 0644, &e2) < 0)
+			rc = qn_cli_fail(e2);
+	}
+	if (err)
+		return qn_cli_fail(err);
+	if (a->json) {
+		_cleanup_free_ char *s = qn_json_dump(report, true);
+		fputs(s, stdout);
+	} else
+		summary(report);
+	return rc;
+}
+
+int qn_cmd_harden(int argc, char **argv)
+{
+	args_t a = {.o = {.rules = QN_RULE_ALL, .timeout = 300}};
+	int pr = parse(&a, argc, argv);
+	int rc = pr < 0 ? QN_EXIT_USAGE : QN_EXIT_OK;
+	if (pr == 0) {
+		/* from here on a signal asks the run to stop and clean up; it does not kill us */
+		struct sigaction sa = {.sa_handler = on_defer};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
+		a.o.probes = &a.probes;
+		a.o.includes = (const char *const *)a.inc.v;
+		a.o.n_includes = a.inc.n;
+		a.o.excludes = (const char *const *)a.exc.v;
+		a.o.n_excludes = a.exc.n;
+		_cleanup_free_ char *hd = helper_dir();
+		a.o.helper_dir = hd;
+		qn_error *err = NULL;
+		qn_image *img = qn_image_open(argv[optind], &a.io, &err);
+		json_t *report = img ? qn_harden(img, &a.o, &err) : NULL;
+		rc = finish(&a, report, err);
+		json_decref(report);
+		qn_image_free(img);
+		if (qn_interrupted())
+			rc = 128 + qn_interrupted();
+	}
+	for (size_t i = 0; i < a.probes.n; i++)
+		qn_probe_clear(&a.probes.v[i]);
+	free(a.probes.v);
+	qn_ptrvec_clear(&a.inc, NULL);
+	qn_ptrvec_clear(&a.exc, NULL);
+	return pr > 0 ? QN_EXIT_OK : rc;
+}

@@ -1,0 +1,941 @@
+/* Unit tests: the loader closure (lib/harden). ELF files written byte by byte (32/64-bit, both
+ * byte orders) and real ones built with gcc/clang; ld.so.cache files written byte by byte and by
+ * ldconfig (all three layouts, compared with `ldconfig -p`); ld.so.conf includes; closures over
+ * folder images compared with exact expectations and with glibc's own `ld.so --list` run in a
+ * chroot; scripts; and malformed inputs. A missing tool or image prints "# SKIP". */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harden/closure.h"
+#include "image/tarwrite.h"
+#include "tap.h"
+#include "tree/tree_int.h"
+#include "util/path.h"
+
+/* ---- helpers: files, trees, readers ---- */
+
+static void mkdirs(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(buf, 0755);
+			*p = '/';
+		}
+	mkdir(buf, 0755);
+}
+
+static void put_file(const char *root, const char *path, const void *data, size_t len, int mode)
+{
+	char full[4096];
+	snprintf(full, sizeof(full), "%s/%s", root, path);
+	char *dir = qn_path_dir(full);
+	mkdirs(dir);
+	free(dir);
+	tap_write(full, data, len);
+	chmod(full, (mode_t)mode);
+}
+
+static void put_link(const char *root, const char *path, const char *target)
+{
+	char full[4096];
+	snprintf(full, sizeof(full), "%s/%s", root, path);
+	char *dir = qn_path_dir(full);
+	mkdirs(dir);
+	free(dir);
+	unlink(full);
+	CHECK(symlink(target, full) == 0);
+}
+
+/* Reads a file of a folder image; canonical paths have no symlinks, and O_NOFOLLOW refuses a
+ * last component that is one anyway. */
+static uint8_t *read_dir(void *ud, const char *path, size_t max, size_t *len)
+{
+	int dfd = open((const char *)ud, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0)
+		return NULL;
+	uint8_t *buf = xmalloc(max + 1);
+	ssize_t n = qn_read_full(fd, buf, max);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+static qn_tree *tree_of(const char *root)
+{
+	char ref[4200];
+	char *abs = realpath(root, NULL);
+	snprintf(ref, sizeof(ref), "dir:%s", abs ? abs : root);
+	free(abs);
+	qn_error *err = NULL;
+	qn_image *img = qn_image_open(ref, NULL, &err);
+	qn_tree *t = img ? qn_tree_build(img, NULL, &err) : NULL;
+	if (!t)
+		printf("# %s: %s\n", ref, err ? err->msg : "?");
+	CHECK(t != NULL);
+	qn_image_free(img);
+	qn_error_free(err);
+	return t;
+}
+
+/* Compares a set with the expected members (NULL-terminated), listing every difference. */
+static void check_set(const qn_strset *s, const char *const *want)
+{
+	qn_strset w = QN_STRSET_INIT;
+	for (size_t i = 0; want[i]; i++) {
+		qn_strset_add(&w, want[i]);
+		if (!qn_strset_has(s, want[i])) {
+			printf("# missing: %s\n", want[i]);
+			tap_cur_failed = 1;
+		}
+	}
+	size_t n;
+	const char **keys = qn_strset_sorted(s, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!qn_strset_has(&w, keys[i])) {
+			printf("# extra: %s\n", keys[i]);
+			tap_cur_failed = 1;
+		}
+	free(keys);
+	qn_strset_clear(&w);
+}
+
+static void check_lines(const qn_ptrvec *got, const char *const *want)
+{
+	size_t n = 0;
+	for (; want[n]; n++) {
+		bool found = false;
+		for (size_t i = 0; i < got->n; i++)
+			found = found || !strcmp(got->v[i], want[n]);
+		if (!found) {
+			printf("# missing line: %s\n", want[n]);
+			tap_cur_failed = 1;
+		}
+	}
+	if (got->n != n) {
+		for (size_t i = 0; i < got->n; i++)
+			printf("# got line: %s\n", (char *)got->v[i]);
+		tap_cur_failed = 1;
+	}
+}
+
+/* Runs a shell command; true when it exits 0. */
+static bool sh(const char *fmt, ...) QN_PRINTF(1, 2);
+static bool sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = xvasprintf(fmt, ap);
+	va_end(ap);
+	int rc = system(cmd);
+	free(cmd);
+	return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+static char *slurp(const char *path)
+{
+	size_t len;
+	return qn_read_file(path, 64u << 20, &len, NULL);
+}
+
+/* ---- an ELF writer ---- */
+
+typedef struct {
+	int bits;
+	bool be;
+	uint16_t machine, type;
+	uint8_t osabi;
+	uint32_t eflags;
+	const char *interp;
+	const char *needed[8];
+	const char *rpath, *runpath, *soname;
+	uint64_t flags_1;
+	size_t dyn_pad;  /* padding before the dynamic section, to push it far into the file */
+	bool no_dynamic; /* a static program */
+} elf_spec;
+
+static void put(qn_buf *b, size_t off, uint64_t v, int n, bool be)
+{
+	for (int i = 0; i < n; i++) {
+		int shift = 8 * (be ? n - 1 - i : i);
+		b->data[off + (size_t)i] = (char)((v >> shift) & 0xff);
+	}
+}
+
+static size_t add_str(qn_buf *strs, const char *s)
+{
+	size_t off = strs->len;
+	qn_buf_add(strs, s, strlen(s) + 1);
+	return off;
+}
+
+/* One PT_LOAD maps the whole file at base; PT_INTERP and PT_DYNAMIC point inside it. */
+static uint8_t *make_elf(const elf_spec *s, size_t *len)
+{
+	bool is64 = s->bits == 64, be = s->be;
+	size_t eh = is64 ? 64 : 52, ph = is64 ? 56 : 32, dsz = is64 ? 16 : 8, w = is64 ? 8 : 4;
+	uint64_t base = is64 ? 0x400000 : 0x8048000;
+	size_t nph = 1 + (s->interp ? 1 : 0) + (s->no_dynamic ? 0 : 1);
+	qn_buf strs = QN_BUF_INIT;
+	qn_buf_addc(&strs, 0);
+	size_t o_need[8], n_need = 0, o_rpath = 0, o_runpath = 0, o_soname = 0;
+	for (; n_need < 8 && s->needed[n_need]; n_need++)
+		o_need[n_need] = add_str(&strs, s->needed[n_need]);
+	if (s->rpath)
+		o_rpath = add_str(&strs, s->rpath);
+	if (s->runpath)
+		o_runpath = add_str(&strs, s->runpath);
+	if (s->soname)
+		o_soname = add_str(&strs, s->soname);
+	size_t interp_off = eh + nph * ph, interp_len = s->interp ? strlen(s->interp) + 1 : 0;
+	size_t str_off = interp_off + interp_len;
+	size_t dyn_off = (str_off + strs.len + s->dyn_pad + 7) & ~(size_t)7;
+	size_t ndyn = n_need + 3 + !!s->rpath + !!s->runpath + !!s->soname + !!s->flags_1;
+	size_t total = s->no_dynamic ? str_off : dyn_off + ndyn * dsz;
+	qn_buf b = QN_BUF_INIT;
+	qn_buf_reserve(&b, total);
+	memset(b.data, 0, total);
+	b.len = total;
+	memcpy(b.data,
+	       "\x7f"
+	       "ELF",
+	       4);
+	b.data[4] = is64 ? 2 : 1, b.data[5] = be ? 2 : 1, b.data[6] = 1, b.data[7] = (char)s->osabi;
+	put(&b, 16, s->type ? s->type : QN_ET_DYN, 2, be);
+	put(&b, 18, s->machine ? s->machine : 62, 2, be);
+	put(&b, 20, 1, 4, be);
+	put(&b, is64 ? 32 : 28, eh, (int)w, be);   /* e_phoff */
+	put(&b, is64 ? 48 : 36, s->eflags, 4, be); /* e_flags */
+	put(&b, is64 ? 52 : 40, eh, 2, be);        /* e_ehsize */
+	put(&b, is64 ? 54 : 42, ph, 2, be);        /* e_phentsize */
+	put(&b, is64 ? 56 : 44, nph, 2, be);       /* e_phnum */
+	size_t p = eh;
+	/* p_type, p_offset, p_vaddr, p_filesz (64-bit: p_flags comes second) */
+#define PHDR(type, off, vaddr, size)                             \
+	do {                                                     \
+		put(&b, p, type, 4, be);                         \
+		put(&b, p + (is64 ? 8 : 4), off, (int)w, be);    \
+		put(&b, p + (is64 ? 16 : 8), vaddr, (int)w, be); \
+		put(&b, p + (is64 ? 32 : 16), size, (int)w, be); \
+		put(&b, p + (is64 ? 40 : 20), size, (int)w, be); \
+		p += ph;                                         \
+	} while (0)
+	PHDR(1, 0, base, total);
+	if (s->interp) {
+		PHDR(3, interp_off, base + interp_off, interp_len);
+		memcpy(b.data + interp_off, s->interp, interp_len);
+	}
+	if (!s->no_dynamic) {
+		PHDR(2, dyn_off, base + dyn_off, ndyn * dsz);
+		memcpy(b.data + str_off, strs.data, strs.len);
+	}
+#undef PHDR
+	size_t d = dyn_off;
+#define DYN(tag, val)                            \
+	do {                                     \
+		put(&b, d, tag, (int)w, be);     \
+		put(&b, d + w, val, (int)w, be); \
+		d += dsz;                        \
+	} while (0)
+	if (!s->no_dynamic) {
+		for (size_t i = 0; i < n_need; i++)
+			DYN(1, o_need[i]);
+		DYN(5, base + str_off);
+		DYN(10, strs.len);
+		if (s->rpath)
+			DYN(15, o_rpath);
+		if (s->runpath)
+			DYN(29, o_runpath);
+		if (s->soname)
+			DYN(14, o_soname);
+		if (s->flags_1)
+			DYN(0x6ffffffb, s->flags_1);
+		DYN(0, 0);
+	}
+#undef DYN
+	qn_buf_clear(&strs);
+	*len = b.len;
+	return (uint8_t *)b.data;
+}
+
+static void put_elf(const char *root, const char *path, const elf_spec *s)
+{
+	size_t len;
+	uint8_t *e = make_elf(s, &len);
+	put_file(root, path, e, len, 0755);
+	free(e);
+}
+
+/* ---- ELF parsing ---- */
+
+static void check_parsed(const qn_elf_info *in, const elf_spec *s)
+{
+	CHECK_INT(in->elf_class, s->bits == 64 ? QN_ELFCLASS64 : QN_ELFCLASS32);
+	CHECK_INT(in->data, s->be ? QN_ELFDATA2MSB : QN_ELFDATA2LSB);
+	CHECK_INT(in->machine, s->machine);
+	CHECK_INT(in->type, s->type);
+	CHECK_INT(in->eflags, s->eflags);
+	CHECK_STR(in->interp, s->interp);
+	CHECK(in->dynamic);
+	size_t n = 0;
+	while (s->needed[n])
+		n++;
+	CHECK_INT(in->n_needed, n);
+	for (size_t i = 0; i < n && i < in->n_needed; i++)
+		CHECK_STR(in->needed[i], s->needed[i]);
+	CHECK_STR(in->rpath, s->rpath);
+	CHECK_STR(in->runpath, s->runpath);
+	CHECK_STR(in->soname, s->soname);
+	CHECK_INT(in->flags_1, s->flags_1);
+}
+
+static void test_elf_crafted(void)
+{
+	/* every class and byte order, with each dynamic field set */
+	for (int k = 0; k < 4; k++) {
+		elf_spec s = {.bits = k & 1 ? 64 : 32,
+			      .be = k & 2,
+			      .machine = k & 2 ? 21 : 62,
+			      .type = QN_ET_EXEC,
+			      .eflags = 0x12345678,
+			      .interp = "/lib/ld-test.so.1",
+			      .needed = {"liba.so.1", "libb.so.2", "libc.so.6"},
+			      .rpath = "$ORIGIN/../lib:/opt/x",
+			      .runpath = "/run/path",
+			      .soname = "libself.so.9",
+			      .flags_1 = QN_DF_1_NODEFLIB};
+		size_t len, need = 0;
+		uint8_t *e = make_elf(&s, &len);
+		qn_elf_info in;
+		qn_error *err = NULL;
+		CHECK(qn_elf_is_elf(e, len));
+		CHECK_INT(qn_elf_parse(e, len, &in, &need, &err), 0);
+		if (!err)
+			check_parsed(&in, &s);
+		qn_elf_info_clear(&in);
+		qn_error_free(err);
+		free(e);
+	}
+	/* a static program: no interpreter, no dynamic section */
+	elf_spec st = {.bits = 64, .machine = 62, .type = QN_ET_EXEC, .no_dynamic = true};
+	size_t len;
+	uint8_t *e = make_elf(&st, &len);
+	qn_elf_info in;
+	CHECK_INT(qn_elf_parse(e, len, &in, NULL, NULL), 0);
+	CHECK(!in.interp && !in.dynamic && in.n_needed == 0 && !in.soname);
+	qn_elf_info_clear(&in);
+	free(e);
+	CHECK(!qn_elf_is_elf((const uint8_t *)"\x7f"
+					      "EL",
+			     3));
+	CHECK(!qn_elf_is_elf(NULL, 0));
+}
+
+static void test_elf_need_more(void)
+{
+	/* the dynamic section 300 kB in: the first 256 KiB hold the headers only */
+	elf_spec s = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .needed = {"libfar.so"}, .dyn_pad = 300000};
+	size_t len, need = 0;
+	uint8_t *e = make_elf(&s, &len);
+	qn_elf_info in;
+	qn_error *err = NULL;
+	CHECK_INT(qn_elf_parse(e, 256 << 10, &in, &need, &err), QN_ELF_NEED_MORE);
+	CHECK_INT(need, len); /* the whole dynamic section, which ends the file here */
+	CHECK(err == NULL);
+	CHECK_INT(qn_elf_parse(e, need, &in, &need, &err), 0);
+	CHECK(in.n_needed == 1 && !strcmp(in.needed[0], "libfar.so"));
+	qn_elf_info_clear(&in);
+	/* too short for a header: asks for a 64-bit header's worth */
+	CHECK_INT(qn_elf_parse(e, 10, &in, &need, &err), QN_ELF_NEED_MORE);
+	CHECK_INT(need, 64);
+	CHECK_INT(qn_elf_header(e, 10, &in, &err), -1);
+	CHECK_CONTAINS(err ? err->msg : NULL, "file too short");
+	qn_error_free(err);
+	free(e);
+}
+
+/* Parses a modified copy of a good file; expects an error containing msg, or NEED_MORE with
+ * need_want when msg is NULL. */
+static void expect_bad(const uint8_t *good, size_t len, size_t at, uint64_t val, int n, bool be, const char *msg,
+		       uint64_t need_want)
+{
+	uint8_t *b = xmemdup(good, len);
+	qn_buf q = {(char *)b, len, len};
+	if (n)
+		put(&q, at, val, n, be);
+	qn_elf_info in;
+	qn_error *err = NULL;
+	size_t need = 0;
+	int rc = qn_elf_parse(b, len, &in, &need, &err);
+	if (msg) {
+		CHECK_INT(rc, -1);
+		CHECK_CONTAINS(err ? err->msg : NULL, msg);
+	} else {
+		CHECK_INT(rc, QN_ELF_NEED_MORE);
+		CHECK_INT(need, need_want);
+	}
+	if (rc == 0)
+		qn_elf_info_clear(&in);
+	qn_error_free(err);
+	free(b);
+}
+
+static void test_elf_malformed(void)
+{
+	elf_spec s = {.bits = 64,
+		      .machine = 62,
+		      .type = QN_ET_DYN,
+		      .interp = "/lib/ld.so",
+		      .needed = {"liba.so"},
+		      .soname = "libs.so"};
+	size_t len;
+	uint8_t *e = make_elf(&s, &len);
+	/* layout: ehdr 64, 3 phdrs of 56 (LOAD at 64, INTERP at 120, DYNAMIC at 176), interp at 232 */
+	expect_bad(e, len, 1, 'X', 1, false, "not an ELF file", 0);
+	expect_bad(e, len, 4, 3, 1, false, "ELF class 3", 0);
+	expect_bad(e, len, 5, 0, 1, false, "data encoding 0", 0);
+	expect_bad(e, len, 54, 40, 2, false, "program header entry size 40", 0);
+	expect_bad(e, len, 56, 0xffff, 2, false, "PN_XNUM", 0);
+	/* program headers beyond the end: asks for them; offsets that cannot exist: an error */
+	expect_bad(e, len, 32, 1000000, 8, false, NULL, 1000000 + 3 * 56);
+	expect_bad(e, len, 32, UINT64_MAX - 10, 8, false, "offset out of range", 0);
+	/* PT_INTERP: too long, past the end, not terminated */
+	expect_bad(e, len, 120 + 32, 5000, 8, false, "PT_INTERP of 5000 bytes", 0);
+	expect_bad(e, len, 120 + 8, UINT64_MAX - 4, 8, false, "offset out of range", 0);
+	expect_bad(e, len, 120 + 32, 4, 8, false, "not a NUL-terminated path", 0);
+	/* PT_DYNAMIC's address outside PT_LOAD; a huge size is clamped to the segment */
+	expect_bad(e, len, 176 + 16, 0x10, 8, false, "PT_DYNAMIC at 0x10 is outside the loadable segments", 0);
+	/* the string table: DT_STRTAB outside the segment, a name offset beyond DT_STRSZ */
+	qn_elf_info in;
+	qn_error *err = NULL;
+	CHECK_INT(qn_elf_parse(e, len, &in, NULL, &err), 0);
+	qn_elf_info_clear(&in);
+	size_t d = len - 5 * 16; /* entries: NEEDED, STRTAB, STRSZ, SONAME, NULL */
+	expect_bad(e, len, d + 16 + 8, 0x10, 8, false, "DT_STRTAB at 0x10 is outside", 0);
+	expect_bad(e, len, d + 8, 1u << 30, 8, false, "DT_NEEDED: string offset 1073741824 beyond the string table", 0);
+	expect_bad(e, len, d + 32 + 8, 3, 8, false, "DT_NEEDED: string runs past the end of the string table", 0);
+	expect_bad(e, len, d + 48 + 8, 1u << 20, 8, false, "DT_SONAME: string offset", 0);
+	/* no DT_STRTAB at all (its tag turned into DT_NULL's neighbour DT_DEBUG) */
+	expect_bad(e, len, d + 16, 21, 8, false, "no DT_STRTAB", 0);
+	/* truncated files: every cut either asks for more or fails, never reads past the end */
+	for (size_t cut = 0; cut < len; cut++) {
+		size_t need = 0;
+		uint8_t *b = xmemdup(e, cut);
+		int rc = qn_elf_parse(b, cut, &in, &need, NULL);
+		CHECK(rc == QN_ELF_NEED_MORE && need > cut);
+		free(b);
+	}
+	/* huge sizes for PT_DYNAMIC and PT_LOAD: the entries are read up to DT_NULL only */
+	for (size_t at = 64 + 32; at <= 176 + 32; at += 112) {
+		uint8_t *b = xmemdup(e, len);
+		qn_buf q = {(char *)b, len, len};
+		put(&q, at, UINT64_MAX / 2, 8, false);
+		CHECK_INT(qn_elf_parse(b, len, &in, NULL, NULL), 0);
+		CHECK(in.n_needed == 1 && !strcmp(in.needed[0], "liba.so"));
+		qn_elf_info_clear(&in);
+		free(b);
+	}
+	qn_error_free(err);
+	free(e);
+}
+
+static qn_elf_info parse_path(const char *path)
+{
+	qn_elf_info in = {0};
+	char *buf = slurp(path);
+	size_t len = 0;
+	char *again = buf ? qn_read_file(path, 64u << 20, &len, NULL) : NULL;
+	qn_error *err = NULL;
+	if (!again || qn_elf_parse((const uint8_t *)again, len, &in, NULL, &err) < 0) {
+		printf("# %s: %s\n", path, err ? err->msg : "cannot read");
+		tap_cur_failed = 1;
+	}
+	qn_error_free(err);
+	free(buf);
+	free(again);
+	return in;
+}
+
+static void test_elf_real(void)
+{
+	if (!sh("command -v gcc >/dev/null 2>&1")) {
+		printf("# SKIP gcc not installed\n");
+		return;
+	}
+	tap_write("foo.c", "int foo(void) { return 1; }\n", 28);
+	tap_write("main.c", "int foo(void);\nint main(void) { return foo(); }\n", 47);
+	CHECK(sh("gcc -shared -fPIC -o libfoo.so.1 -Wl,-soname,libfoo.so.1 foo.c"));
+	CHECK(sh("gcc -o app main.c ./libfoo.so.1 -Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/../lib'"));
+	CHECK(sh("gcc -o app2 main.c ./libfoo.so.1 -Wl,--enable-new-dtags -Wl,-rpath,/r1:/r2 -Wl,-z,nodefaultlib"));
+	CHECK(sh("gcc -static -o static main.c foo.c 2>/dev/null || gcc -nostdlib -static -o static foo.c -Wl,-e,foo"));
+	qn_elf_info in = parse_path("libfoo.so.1");
+	CHECK_STR(in.soname, "libfoo.so.1");
+	CHECK(in.n_needed == 1 && !strcmp(in.needed[0], "libc.so.6"));
+	CHECK(!in.interp && in.type == QN_ET_DYN && in.machine == 62 && in.elf_class == QN_ELFCLASS64);
+	qn_elf_info_clear(&in);
+	in = parse_path("app");
+	CHECK_STR(in.interp, "/lib64/ld-linux-x86-64.so.2");
+	CHECK(in.n_needed == 2 && !strcmp(in.needed[0], "libfoo.so.1") && !strcmp(in.needed[1], "libc.so.6"));
+	CHECK_STR(in.rpath, "$ORIGIN/../lib");
+	CHECK(!in.runpath && !in.soname);
+	qn_elf_info_clear(&in);
+	in = parse_path("app2");
+	CHECK_STR(in.runpath, "/r1:/r2");
+	CHECK(!in.rpath);
+	CHECK(in.flags_1 & QN_DF_1_NODEFLIB);
+	qn_elf_info_clear(&in);
+	in = parse_path("static");
+	CHECK(!in.interp && in.n_needed == 0);
+	qn_elf_info_clear(&in);
+	/* other machines and byte orders, from clang and lld (no C library needed) */
+	if (!sh("command -v clang >/dev/null 2>&1 && command -v ld.lld >/dev/null 2>&1")) {
+		printf("# SKIP clang or ld.lld not installed: cross-target ELF files not checked\n");
+		return;
+	}
+	static const struct {
+		const char *target;
+		int cls, data, machine;
+	} tg[] = {{"i386-linux-gnu", 1, 1, 3},
+		  {"powerpc64-linux-gnu", 2, 2, 21},
+		  {"powerpc-linux-gnu", 1, 2, 20},
+		  {"aarch64-linux-gnu", 2, 1, 183},
+		  {"s390x-linux-gnu", 2, 2, 22}};
+	for (size_t i = 0; i < QN_ARRAY_LEN(tg); i++) {
+		bool ok = sh(
+		    "clang --target=%s -fuse-ld=lld -nostdlib -shared -fPIC -o libdep.so -Wl,-soname,libdep.so.2 "
+		    "foo.c && clang --target=%s -fuse-ld=lld -nostdlib -shared -fPIC -o libx.so -Wl,-soname,libx.so.1 "
+		    "-Wl,-rpath,'$ORIGIN' -Wl,--enable-new-dtags foo.c ./libdep.so",
+		    tg[i].target, tg[i].target);
+		CHECK(ok);
+		if (!ok)
+			continue;
+		in = parse_path("libx.so");
+		CHECK_INT(in.elf_class, tg[i].cls);
+		CHECK_INT(in.data, tg[i].data);
+		CHECK_INT(in.machine, tg[i].machine);
+		CHECK_STR(in.soname, "libx.so.1");
+		CHECK_STR(in.runpath, "$ORIGIN");
+		CHECK(in.n_needed == 1 && !strcmp(in.needed[0], "libdep.so.2"));
+		qn_elf_info_clear(&in);
+	}
+}
+
+/* ---- ld.so.cache ---- */
+
+typedef struct {
+	int32_t flags;
+	const char *key, *value;
+	uint64_t hwcap;
+} cent;
+
+enum { C_NEW, C_OLD, C_COMPAT };
+
+/* Writes a cache the way ldconfig lays it out; endian_flag goes into the new header. */
+static uint8_t *make_cache(int fmt, bool be, int endian_flag, const cent *e, size_t n, size_t *len)
+{
+	qn_buf strs = QN_BUF_INIT;
+	size_t *ko = xcalloc(n + 1, sizeof(size_t)), *vo = xcalloc(n + 1, sizeof(size_t));
+	for (size_t i = 0; i < n; i++) {
+		ko[i] = add_str(&strs, e[i].key);
+		vo[i] = add_str(&strs, e[i].value);
+	}
+	size_t old_sz = fmt == C_NEW ? 0 : 16 + 12 * n;
+	size_t new_at = fmt == C_OLD ? 0 : (old_sz + 7) & ~(size_t)7;
+	size_t new_sz = fmt == C_OLD ? 0 : 48 + 24 * n;
+	size_t str_at = fmt == C_OLD ? old_sz : new_at + new_sz;
+	qn_buf b = QN_BUF_INIT;
+	qn_buf_reserve(&b, str_at + strs.len);
+	memset(b.data, 0, str_at + strs.len);
+	b.len = str_at + strs.len;
+	memcpy(b.data + str_at, strs.data, strs.len);
+	if (fmt != C_NEW) {
+		memcpy(b.data, "ld.so-1.7.0", 11);
+		put(&b, 12, n, 4, be);
+		for (size_t i = 0; i < n; i++) { /* old strings: relative to the end of the old entries */
+			put(&b, 16 + 12 * i, (uint32_t)e[i].flags, 4, be);
+			put(&b, 16 + 12 * i + 4, str_at - old_sz + ko[i], 4, be);
+			put(&b, 16 + 12 * i + 8, str_at - old_sz + vo[i], 4, be);
+		}
+	}
+	if (fmt != C_OLD) {
+		memcpy(b.data + new_at, "glibc-ld.so.cache1.1", 20);
+		put(&b, new_at + 20, n, 4, be);
+		put(&b, new_at + 24, strs.len, 4, be);
+		b.data[new_at + 28] = (char)endian_flag;
+		for (size_t i = 0; i < n; i++) { /* new strings: relative to the new header */
+			size_t at = new_at + 48 + 24 * i;
+			put(&b, at, (uint32_t)e[i].flags, 4, be);
+			put(&b, at + 4, str_at - new_at + ko[i], 4, be);
+			put(&b, at + 8, str_at - new_at + vo[i], 4, be);
+			put(&b, at + 16, e[i].hwcap, 8, be);
+		}
+	}
+	free(ko);
+	free(vo);
+	qn_buf_clear(&strs);
+	*len = b.len;
+	return (uint8_t *)b.data;
+}
+
+static const cent cache_ents[] = {
+    {0x0303, "libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", 0},
+    {0x0003, "libz.so.1", "/lib32/libz.so.1", 0},
+    {0x0303, "libfoo.so.2", "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.2", (1ULL << 62) | 1},
+    {0x0303, "libfoo.so.2", "/usr/lib/x86_64-linux-gnu/libfoo.so.2", 0},
+    {0x0a03, "libfoo.so.2", "/usr/lib/aarch64-linux-gnu/libfoo.so.2", 0},
+};
+
+static void check_cache(const qn_ldcache *c, qn_ldcache_format fmt, bool be)
+{
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK_INT(c->format, fmt);
+	CHECK_INT(c->big_endian, be);
+	CHECK_INT(c->n, 5);
+	CHECK_INT(c->n_bad, 0);
+	for (size_t i = 0; i < c->n && i < 5; i++) {
+		CHECK_INT(c->entries[i].flags, cache_ents[i].flags);
+		CHECK_STR(c->entries[i].key, cache_ents[i].key);
+		CHECK_STR(c->entries[i].value, cache_ents[i].value);
+		CHECK_INT(c->entries[i].hwcap, fmt == QN_LDCACHE_OLD ? 0 : cache_ents[i].hwcap);
+	}
+	qn_elf_info x86_64 = {.elf_class = 2, .data = 1, .machine = 62},
+		    i386 = {.elf_class = 1, .data = 1, .machine = 3};
+	qn_elf_info a64 = {.elf_class = 2, .data = 1, .machine = 183};
+	const qn_ldcache_entry *m[4];
+	CHECK_INT(qn_ldcache_lookup(c, "libz.so.1", &x86_64, m, 4), 1);
+	CHECK_STR(m[0]->value, "/lib/x86_64-linux-gnu/libz.so.1");
+	CHECK_INT(qn_ldcache_lookup(c, "libz.so.1", &i386, m, 4), 1);
+	CHECK_STR(m[0]->value, "/lib32/libz.so.1");
+	CHECK_INT(qn_ldcache_lookup(c, "libfoo.so.2", &x86_64, m, 1), 2); /* only the first is stored */
+	CHECK_INT(qn_ldcache_lookup(c, "libfoo.so.2", &a64, m, 4), 1);
+	CHECK_STR(m[0]->value, "/usr/lib/aarch64-linux-gnu/libfoo.so.2");
+	CHECK_INT(qn_ldcache_lookup(c, "libnone.so", &x86_64, m, 4), 0);
+}
+
+static void test_ldcache_crafted(void)
+{
+	static const struct {
+		int fmt, flag;
+		bool be;
+		qn_ldcache_format want;
+	} v[] = {{C_NEW, 2, false, QN_LDCACHE_NEW},      {C_NEW, 3, true, QN_LDCACHE_NEW},
+		 {C_NEW, 0, true, QN_LDCACHE_NEW},       {C_NEW, 0, false, QN_LDCACHE_NEW},
+		 {C_OLD, 0, false, QN_LDCACHE_OLD},      {C_OLD, 0, true, QN_LDCACHE_OLD},
+		 {C_COMPAT, 2, false, QN_LDCACHE_COMPAT}};
+	for (size_t i = 0; i < QN_ARRAY_LEN(v); i++) {
+		size_t len;
+		uint8_t *b = make_cache(v[i].fmt, v[i].be, v[i].flag, cache_ents, 5, &len);
+		qn_error *err = NULL;
+		qn_ldcache *c = qn_ldcache_parse(b, len, &err);
+		check_cache(c, v[i].want, v[i].be);
+		qn_ldcache_free(c);
+		/* every truncation fails cleanly or drops entries, never reads past the end */
+		for (size_t cut = 0; cut < len; cut++) {
+			uint8_t *t = xmemdup(b, cut);
+			qn_ldcache *tc = qn_ldcache_parse(t, cut, NULL);
+			CHECK(!tc || tc->n + tc->n_bad <= 5);
+			qn_ldcache_free(tc);
+			free(t);
+		}
+		qn_error_free(err);
+		free(b);
+	}
+	size_t len;
+	uint8_t *b = make_cache(C_NEW, false, 2, cache_ents, 5, &len);
+	qn_buf q = {(char *)b, len, len};
+	qn_error *err = NULL;
+	b[28] = 1; /* byte order marked invalid */
+	CHECK(!qn_ldcache_parse(b, len, &err));
+	CHECK_CONTAINS(err ? err->msg : NULL, "byte order marked invalid");
+	qn_error_free(err), err = NULL;
+	b[28] = 2;
+	put(&q, 20, 0x7fffffff, 4, false); /* a huge entry count */
+	CHECK(!qn_ldcache_parse(b, len, &err));
+	CHECK_CONTAINS(err ? err->msg : NULL, "entries do not fit");
+	qn_error_free(err), err = NULL;
+	put(&q, 20, 5, 4, false);
+	put(&q, 48 + 4, 0xfffffff0, 4, false); /* a key far outside, a value just past the end */
+	put(&q, 48 + 24 + 8, (uint32_t)len, 4, false);
+	qn_ldcache *c = qn_ldcache_parse(b, len, &err);
+	CHECK(c && c->n == 3 && c->n_bad == 2);
+	qn_ldcache_free(c);
+	CHECK(!qn_ldcache_parse((const uint8_t *)"not a cache at all", 18, &err));
+	CHECK_CONTAINS(err ? err->msg : NULL, "unknown format");
+	qn_error_free(err), err = NULL;
+	CHECK(!qn_ldcache_parse((const uint8_t *)"glibc-ld.so.cache1.1", 20, &err));
+	CHECK_CONTAINS(err ? err->msg : NULL, "header truncated");
+	qn_error_free(err);
+	free(b);
+	char nm[48];
+	CHECK_STR(qn_ldcache_flags_name(0x0303, nm), "libc6,x86-64");
+	CHECK_STR(qn_ldcache_flags_name(0x0003, nm), "libc6");
+	CHECK_STR(qn_ldcache_flags_name(0x0803, nm), "libc6,x32");
+	CHECK_STR(qn_ldcache_flags_name(0x0a03, nm), "libc6,AArch64");
+	CHECK_STR(qn_ldcache_flags_name(0x0903, nm), "libc6,hard-float");
+	CHECK_STR(qn_ldcache_flags_name(0x1003, nm), "libc6,double-float");
+	CHECK_STR(qn_ldcache_flags_name(0x0001, nm), "ELF");
+	CHECK_STR(qn_ldcache_flags_name(0x2003, nm), "libc6,8192");
+	CHECK_STR(qn_ldcache_flags_name(0x0007, nm), "unknown");
+	/* which flags each loader accepts */
+	qn_elf_info x86_64 = {.elf_class = 2, .machine = 62}, x32 = {.elf_class = 1, .machine = 62};
+	qn_elf_info i386 = {.elf_class = 1, .machine = 3}, armhf = {.elf_class = 1, .machine = 40, .eflags = 0x5000400};
+	CHECK(qn_ldcache_flags_match(0x0303, &x86_64) && !qn_ldcache_flags_match(0x0003, &x86_64));
+	CHECK(qn_ldcache_flags_match(0x0803, &x32) && !qn_ldcache_flags_match(0x0303, &x32));
+	CHECK(qn_ldcache_flags_match(0x0003, &i386) && qn_ldcache_flags_match(0x0001, &i386));
+	CHECK(!qn_ldcache_flags_match(0x0803, &i386));
+	CHECK(qn_ldcache_flags_match(0x0903, &armhf) && !qn_ldcache_flags_match(0x0b03, &armhf));
+}
+
+/* Compares our reading of a cache file with `ldconfig -p -C FILE`: the count and every line. */
+static void compare_ldconfig(const char *file)
+{
+	char *out = NULL;
+	if (!sh("ldconfig -p -C '%s' > ldp.txt 2>/dev/null", file) || !(out = slurp("ldp.txt"))) {
+		printf("# ldconfig -p -C %s failed\n", file);
+		tap_cur_failed = 1;
+		return;
+	}
+	size_t len = 0;
+	char *buf = qn_read_file(file, 64u << 20, &len, NULL);
+	qn_error *err = NULL;
+	qn_ldcache *c = buf ? qn_ldcache_parse((const uint8_t *)buf, len, &err) : NULL;
+	CHECK(c != NULL);
+	size_t count = 0, line = 0, hw = 0;
+	CHECK(sscanf(out, "%zu libs found", &count) == 1);
+	CHECK_INT(count, c ? c->n + c->n_bad : 0);
+	for (char *l = strtok(out, "\n"); l && c; l = strtok(NULL, "\n")) {
+		if (l[0] != '\t')
+			continue; /* the count line, and "Cache generated by: ..." */
+		if (line >= c->n) {
+			line++;
+			continue;
+		}
+		const qn_ldcache_entry *e = &c->entries[line++];
+		char nm[48], want[8192];
+		if (e->hwcap) { /* ldconfig adds the hwcap name it reads from the extension section */
+			hw++;
+			snprintf(want, sizeof(want), "\t%s (%s, hwcap: ", e->key, qn_ldcache_flags_name(e->flags, nm));
+			CHECK(!strncmp(l, want, strlen(want)));
+			snprintf(want, sizeof(want), ") => %s", e->value);
+			CHECK(qn_str_has_suffix(l, want));
+			continue;
+		}
+		snprintf(want, sizeof(want), "\t%s (%s) => %s", e->key, qn_ldcache_flags_name(e->flags, nm), e->value);
+		if (strcmp(l, want))
+			printf("# %s: line %zu: got \"%s\", ldconfig \"%s\"\n", file, line, want + 1, l + 1);
+		CHECK_STR(l, want);
+	}
+	CHECK_INT(line, c ? c->n : 0);
+	printf("# %s: %zu entries (%zu CPU-specific) match ldconfig -p\n", file, line, hw);
+	qn_ldcache_free(c);
+	qn_error_free(err);
+	free(buf);
+	free(out);
+}
+
+static void test_ldcache_ldconfig(void)
+{
+	if (!sh("command -v ldconfig >/dev/null 2>&1")) {
+		printf("# SKIP ldconfig not installed\n");
+		return;
+	}
+	if (access("/etc/ld.so.cache", R_OK) == 0)
+		compare_ldconfig("/etc/ld.so.cache");
+	/* a small root of real libraries, with a glibc-hwcaps variant and 32-bit libraries when the
+	 * host has them; ldconfig -r writes only inside it (-X: no links changed) */
+	CHECK(sh("mkdir -p r/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3 r/usr/lib32 r/etc && "
+		 "cp -L /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libz.so.1 r/usr/lib/x86_64-linux-gnu/ && "
+		 "cp -L /lib/x86_64-linux-gnu/libz.so.1 r/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/ && "
+		 "{ cp -L /lib32/libc.so.6 r/usr/lib32/ 2>/dev/null || true; } && "
+		 "printf '/usr/lib/x86_64-linux-gnu\\n/usr/lib32\\n' > r/etc/ld.so.conf"));
+	static const char *const fmts[] = {"old", "new", "compat"};
+	for (size_t i = 0; i < 3; i++) {
+		char file[64];
+		snprintf(file, sizeof(file), "r/etc/%s.cache", fmts[i]);
+		if (!sh("ldconfig -X -r r -c %s -C /etc/%s.cache 2>ldc.err", fmts[i], fmts[i])) {
+			printf("# SKIP ldconfig -c %s not supported here\n", fmts[i]);
+			continue;
+		}
+		compare_ldconfig(file);
+		size_t len = 0;
+		char *b = qn_read_file(file, 1 << 20, &len, NULL);
+		qn_ldcache *c = b ? qn_ldcache_parse((const uint8_t *)b, len, NULL) : NULL;
+		CHECK(c && c->format == (i == 0 ? QN_LDCACHE_OLD : i == 1 ? QN_LDCACHE_NEW : QN_LDCACHE_COMPAT));
+		qn_ldcache_free(c);
+		free(b);
+	}
+	/* the test image's own cache */
+	const char *img = "/var/cache/quench-testimages/rootfs/bookworm-python311-slim.tar";
+	if (access(img, R_OK) != 0) {
+		printf("# SKIP %s missing (build it with /work/shared/testimages/build.sh)\n", img);
+		return;
+	}
+	CHECK(
+	    sh("mkdir -p img && (tar -xf %s -C img ./etc/ld.so.cache 2>/dev/null || tar -xf %s -C img etc/ld.so.cache)",
+	       img, img));
+	compare_ldconfig("img/etc/ld.so.cache");
+}
+
+/* ---- ld.so.conf ---- */
+
+static void test_glob(void)
+{
+	CHECK(qn_glob_match("*.conf", "a.conf"));
+	CHECK(!qn_glob_match("*.conf", ".hidden.conf"));
+	CHECK(qn_glob_match(".*.conf", ".hidden.conf"));
+	CHECK(!qn_glob_match("*.conf", "conf"));
+	CHECK(qn_glob_match("[ab]?.c*", "b1.conf"));
+	CHECK(!qn_glob_match("[!a]*", "abc"));
+	CHECK(qn_glob_match("[^a]*", "bcd"));
+	CHECK(qn_glob_match("[a-c]x", "bx"));
+	CHECK(!qn_glob_match("[a-c]x", "dx"));
+	CHECK(qn_glob_match("[]]", "]"));
+	CHECK(qn_glob_match("[", "["));
+	CHECK(qn_glob_match("\\*x", "*x"));
+	CHECK(!qn_glob_match("\\*x", "ax"));
+	CHECK(qn_glob_match("a*b*c", "aXbYbZc"));
+	CHECK(!qn_glob_match("a*b*c", "aXbYbZ"));
+	CHECK(qn_glob_match("*", "x"));
+	CHECK(qn_glob_match("x??", "xyz") && !qn_glob_match("x??", "xy"));
+}
+
+static void test_ldconf(void)
+{
+	const char *r = "root";
+	const char *main_conf = "# comment\n"
+				"include /etc/ld.so.conf.d/*.conf\n"
+				"/usr/local/lib   # trailing comment\n"
+				"hwcap 1 nosegneg\n"
+				"/opt/typed=libc6\n"
+				"include sub/*.conf other/none*.conf\n"
+				"relative/dir\n"
+				"/usr/local/lib/\n"
+				"   \n";
+	put_file(r, "etc/ld.so.conf", main_conf, strlen(main_conf), 0644);
+	put_file(r, "etc/ld.so.conf.d/a.conf", "/opt/a\n", 7, 0644);
+	put_file(r, "etc/ld.so.conf.d/b.conf", "/opt/b\ninclude b.conf\n", 22, 0644); /* includes itself */
+	put_file(r, "etc/ld.so.conf.d/.hidden.conf", "/opt/hidden\n", 12, 0644);
+	put_file(r, "etc/ld.so.conf.d/z.txt", "/opt/z\n", 7, 0644);
+	put_link(r, "etc/ld.so.conf.d/c.conf", "../c-real.conf");
+	put_file(r, "etc/c-real.conf", "/opt/c\n", 7, 0644);
+	put_file(r, "etc/sub/s1.conf", "/opt/s1\n", 8, 0644);
+	put_file(r, "etc/sub/s2.conf", "/opt/s2\n/opt/a\n", 15, 0644);
+	qn_tree *t = tree_of(r);
+	qn_ldconf conf;
+	qn_ptrvec w = {0};
+	CHECK_INT(qn_ldconf_load(t, read_dir, (void *)r, "etc/ld.so.conf", &conf, &w, NULL), 0);
+	static const char *const dirs[] = {"/opt/a",     "/opt/b",  "/opt/c", "/usr/local/lib",
+					   "/opt/typed", "/opt/s1", "/opt/s2"};
+	CHECK_INT(conf.dirs.n, QN_ARRAY_LEN(dirs));
+	for (size_t i = 0; i < conf.dirs.n && i < QN_ARRAY_LEN(dirs); i++)
+		CHECK_STR(conf.dirs.v[i], dirs[i]);
+	static const char *const files[] = {
+	    "etc/ld.so.conf",  "etc/ld.so.conf.d/a.conf", "etc/ld.so.conf.d/b.conf", "etc/ld.so.conf.d/c.conf",
+	    "etc/c-real.conf", "etc/sub/s1.conf",         "etc/sub/s2.conf",         NULL};
+	check_set(&conf.files, files);
+	static const char *const warns[] = {
+	    "etc/ld.so.conf.d/b.conf: includes nest more than 16 deep (a loop?), ignored",
+	    "etc/ld.so.conf:7: not an absolute folder, ignored: \"relative/dir\"", NULL};
+	check_lines(&w, warns);
+	qn_ldconf_clear(&conf);
+	qn_ptrvec_clear(&w, free);
+	/* no configuration at all is an empty one */
+	qn_tree *t2 = tree_of("root/etc/sub");
+	CHECK_INT(qn_ldconf_load(t2, read_dir, (void *)"root/etc/sub", "etc/ld.so.conf", &conf, NULL, NULL), 0);
+	CHECK(conf.dirs.n == 0 && qn_strset_count(&conf.files) == 0);
+	qn_ldconf_clear(&conf);
+	/* the tree glob on its own: sorted, hidden names left out, symlinked entries listed */
+	qn_ptrvec m = {0};
+	qn_tree_glob(t, "/etc/*/?*.conf", &m);
+	static const char *const g[] = {"/etc/ld.so.conf.d/a.conf", "/etc/ld.so.conf.d/b.conf",
+					"/etc/ld.so.conf.d/c.conf", "/etc/sub/s1.conf", "/etc/sub/s2.conf"};
+	CHECK_INT(m.n, QN_ARRAY_LEN(g));
+	for (size_t i = 0; i < m.n && i < QN_ARRAY_LEN(g); i++)
+		CHECK_STR(m.v[i], g[i]);
+	qn_ptrvec_clear(&m, free);
+	qn_tree_free(t);
+	qn_tree_free(t2);
+}
+
+/* ---- closures over a folder image ---- */
+
+static void test_closure_tree(void)
+{
+	/* merged /usr (lib -> usr/lib), a program with $ORIGIN RUNPATH, a library found in the
+	 * multiarch default folder, and a script whose interpreter is that program via env */
+	const char *r = "root";
+	put_link(r, "lib", "usr/lib");
+	put_link(r, "lib64", "usr/lib64");
+	elf_spec ld = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "ld-linux-x86-64.so.2"};
+	put_elf(r, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", &ld);
+	put_link(r, "usr/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+	elf_spec libc = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "libc.so.6"};
+	put_elf(r, "usr/lib/x86_64-linux-gnu/libc.so.6", &libc);
+	elf_spec foo = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "libfoo.so.1", .needed = {"libc.so.6"}};
+	put_elf(r, "usr/lib/app/libfoo.so.1.2", &foo);
+	put_link(r, "usr/lib/app/libfoo.so.1", "libfoo.so.1.2");
+	elf_spec app = {.bits = 64,
+			.machine = 62,
+			.type = QN_ET_DYN,
+			.interp = "/lib64/ld-linux-x86-64.so.2",
+			.needed = {"libfoo.so.1", "libc.so.6"},
+			.runpath = "$ORIGIN/../lib/app"};
+	put_elf(r, "usr/bin/app", &app);
+	put_file(r, "usr/bin/run.sh", "#!/usr/bin/env app\n", 19, 0755);
+	put_file(r, "etc/unrelated", "x", 1, 0644);
+	qn_tree *t = tree_of(r);
+	qn_closure_opts o = {.read = read_dir, .read_ud = (void *)r};
+	const char *start[] = {"usr/bin/run.sh", "etc/unrelated"};
+	qn_strset out = QN_STRSET_INIT;
+	qn_ptrvec w = {0};
+	CHECK_INT(qn_closure_shebang(t, &o, start, 2, &out, &w, NULL), 0);
+	CHECK_INT(w.n, 0);
+	static const char *const want[] = {"usr/bin/run.sh",
+					   "usr/bin/env",
+					   "usr/local/sbin/app",
+					   "usr/local/bin/app",
+					   "usr/sbin/app",
+					   "usr/bin/app",
+					   "lib64",
+					   "lib64/ld-linux-x86-64.so.2",
+					   "usr/lib64/ld-linux-x86-64.so.2",
+					   "lib",
+					   "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+					   "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+					   "usr/lib/app/libfoo.so.1",
+					   "usr/lib/app/libfoo.so.1.2",
+					   "lib/x86_64-linux-gnu/libc.so.6",
+					   "usr/lib/x86_64-linux-gnu/libc.so.6",
+					   NULL};
+	check_set(&out, want);
+	qn_strset_clear(&out);
+	qn_ptrvec_clear(&w, free);
+	qn_tree_free(t);
+}
+
+int main(void)
+{
+	TAP_RUN(test_elf_crafted);
+	TAP_RUN(test_elf_need_more);
+	TAP_RUN(test_elf_malformed);
+	TAP_RUN(test_elf_real);
+	TAP_RUN(test_ldcache_crafted);
+	TAP_RUN(test_ldcache_ldconfig);
+	TAP_RUN(test_glob);
+	TAP_RUN(test_ldconf);
+	TAP_RUN(test_closure_tree);
+	return tap_done();
+}
