@@ -26,7 +26,7 @@ for variant in plain asan; do
   [ -f "$dir/build.ninja" ] || meson setup "$dir" "${args[@]}" >/dev/null
   ninja -C "$dir" >/dev/null
   echo "== tests ($variant)" >&2
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  QUENCH_VARIANT=$variant ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C "$dir" --print-errorlogs --num-processes 2
 done
 echo "all tests passed" >&2
