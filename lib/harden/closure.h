@@ -119,10 +119,12 @@ size_t qn_ldcache_lookup(const qn_ldcache *c, const char *soname, const qn_elf_i
 
 /* One parsed configuration file: folders in order, and include patterns in order (a pattern
  * may be relative: it is taken relative to the including file's folder, as ldconfig does).
- * `hwcap` lines are ignored, comments and "=TYPE" suffixes dropped. */
+ * `hwcap` lines are ignored, comments and "=TYPE" suffixes dropped. ldconfig expands an include
+ * where it stands, so include_at[i] records how many of dirs come before includes.v[i]. */
 typedef struct {
 	qn_ptrvec dirs;     /* char *, trailing slashes removed */
 	qn_ptrvec includes; /* char * */
+	size_t *include_at; /* includes.n entries */
 } qn_ldconf_file;
 
 /* Parses one ld.so.conf-style file. Never fails: lines that are not folders become warnings

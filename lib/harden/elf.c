@@ -196,21 +196,37 @@ static int read_interp(rd *r, const phdr_scan *s, qn_elf_info *out)
 	return 0;
 }
 
+/* The string-valued entries: DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH. */
+enum { S_NEEDED, S_SONAME, S_RPATH, S_RUNPATH };
+
 typedef struct {
-	bool have_strtab, have_strsz, have_rpath, have_runpath, have_soname;
-	uint64_t strtab, strsz, rpath, runpath, soname, flags_1;
-	uint64_t *needed;
+	uint64_t val;
+	uint64_t idx; /* the entry's place in the dynamic section */
+	int kind;     /* S_* */
+} dyn_str;
+
+typedef struct {
+	bool have_strtab, have_strsz;
+	uint64_t strtab, strsz, flags_1;
+	dyn_str *needed; /* kind S_NEEDED, in section order */
 	size_t n_needed;
+	dyn_str single[3]; /* S_SONAME, S_RPATH, S_RUNPATH (kind -1: absent); the last entry wins,
+			    * as in the loader's l_info[] */
 } dyn_vals;
 
-static int dyn_entry(rd *r, dyn_vals *d, uint64_t tag, uint64_t val)
+static void set_single(dyn_vals *d, int kind, uint64_t val, uint64_t idx)
+{
+	d->single[kind - S_SONAME] = (dyn_str){val, idx, kind};
+}
+
+static int dyn_entry(rd *r, dyn_vals *d, uint64_t tag, uint64_t val, uint64_t idx)
 {
 	switch (tag) {
 	case DT_NEEDED:
 		if (d->n_needed >= MAX_NEEDED)
 			return qn_error_set(r->err, QN_ERR_LIMIT, "more than %d DT_NEEDED entries", MAX_NEEDED);
-		d->needed = xreallocarray(d->needed, d->n_needed + 1, sizeof(uint64_t));
-		d->needed[d->n_needed++] = val;
+		d->needed = xreallocarray(d->needed, d->n_needed + 1, sizeof(dyn_str));
+		d->needed[d->n_needed++] = (dyn_str){val, idx, S_NEEDED};
 		break;
 	/* for single-valued tags the loader's l_info[] keeps the last entry seen */
 	case DT_STRTAB:
@@ -220,13 +236,13 @@ static int dyn_entry(rd *r, dyn_vals *d, uint64_t tag, uint64_t val)
 		d->have_strsz = true, d->strsz = val;
 		break;
 	case DT_RPATH:
-		d->have_rpath = true, d->rpath = val;
+		set_single(d, S_RPATH, val, idx);
 		break;
 	case DT_RUNPATH:
-		d->have_runpath = true, d->runpath = val;
+		set_single(d, S_RUNPATH, val, idx);
 		break;
 	case DT_SONAME:
-		d->have_soname = true, d->soname = val;
+		set_single(d, S_SONAME, val, idx);
 		break;
 	case DT_FLAGS_1:
 		d->flags_1 = val;
@@ -257,7 +273,7 @@ static int read_dynamic(rd *r, const phdr_scan *s, dyn_vals *d)
 		uint64_t tag = word(r, off + i * esz), val = word(r, off + i * esz + esz / 2);
 		if (tag == DT_NULL)
 			return 0;
-		if (dyn_entry(r, d, tag, val) < 0)
+		if (dyn_entry(r, d, tag, val, i) < 0)
 			return -1;
 	}
 	return 0; /* no DT_NULL: the loader stops at the segment's end too */
@@ -293,10 +309,25 @@ static int get_string(rd *r, uint64_t base, uint64_t tabsz, uint64_t idx, const 
 	return 0;
 }
 
+static int cmp_idx(const void *a, const void *b)
+{
+	uint64_t x = ((const dyn_str *)a)->idx, y = ((const dyn_str *)b)->idx;
+	return x < y ? -1 : x > y;
+}
+
+/* Reads the names in the order of their entries, so that the first bad entry is the one
+ * reported. */
 static int read_strings(rd *r, const phdr_scan *s, const dyn_vals *d, qn_elf_info *out)
 {
-	bool any = d->n_needed || d->have_rpath || d->have_runpath || d->have_soname;
-	if (!any)
+	/* the names in section order: the needed list, with the single ones merged in */
+	size_t n = d->n_needed;
+	_cleanup_free_ dyn_str *all = xcalloc(n + 3, sizeof(dyn_str));
+	memcpy(all, d->needed, n * sizeof(dyn_str));
+	for (int k = 0; k < 3; k++)
+		if (d->single[k].kind >= 0)
+			all[n++] = d->single[k];
+	qsort(all, n, sizeof(dyn_str), cmp_idx);
+	if (!n)
 		return 0;
 	uint64_t base, room;
 	if (!d->have_strtab)
@@ -306,20 +337,31 @@ static int read_strings(rd *r, const phdr_scan *s, const dyn_vals *d, qn_elf_inf
 				    (unsigned long long)d->strtab);
 	/* DT_STRSZ bounds the table; a table cannot extend past its segment's file bytes either */
 	uint64_t tabsz = d->have_strsz ? QN_MIN(d->strsz, room) : room;
-	int rc;
-	if (d->have_soname && (rc = get_string(r, base, tabsz, d->soname, "DT_SONAME", &out->soname)))
-		return rc;
-	if (d->have_rpath && (rc = get_string(r, base, tabsz, d->rpath, "DT_RPATH", &out->rpath)))
-		return rc;
-	if (d->have_runpath && (rc = get_string(r, base, tabsz, d->runpath, "DT_RUNPATH", &out->runpath)))
-		return rc;
+	static const char *const what[] = {"DT_NEEDED", "DT_SONAME", "DT_RPATH", "DT_RUNPATH"};
 	out->needed = xcalloc(d->n_needed ? d->n_needed : 1, sizeof(char *));
-	for (size_t i = 0; i < d->n_needed; i++) {
-		if ((rc = get_string(r, base, tabsz, d->needed[i], "DT_NEEDED", &out->needed[i])))
+	for (size_t i = 0; i < n; i++) {
+		const dyn_str *e = &all[i];
+		char *str = NULL;
+		int rc = get_string(r, base, tabsz, e->val, what[e->kind], &str);
+		if (rc)
 			return rc;
-		out->n_needed++;
-		if (!out->needed[i][0])
-			return qn_error_set(r->err, QN_ERR_INPUT, "DT_NEEDED entry %zu is an empty name", i);
+		switch (e->kind) {
+		case S_NEEDED:
+			out->needed[out->n_needed++] = str;
+			if (!str[0])
+				return qn_error_set(r->err, QN_ERR_INPUT, "DT_NEEDED entry %zu is an empty name",
+						    out->n_needed - 1);
+			break;
+		case S_SONAME:
+			out->soname = str;
+			break;
+		case S_RPATH:
+			out->rpath = str;
+			break;
+		default:
+			out->runpath = str;
+			break;
+		}
 	}
 	return 0;
 }
@@ -342,7 +384,7 @@ int qn_elf_parse(const uint8_t *buf, size_t len, qn_elf_info *out, size_t *need_
 {
 	qn_elf_info info = {0};
 	phdr_scan s = {0};
-	dyn_vals d = {0};
+	dyn_vals d = {.single = {{.kind = -1}, {.kind = -1}, {.kind = -1}}};
 	rd r = {.b = buf, .len = buf ? len : 0, .need = need_bytes, .err = err};
 	uint64_t phoff = 0, phnum = 0;
 	int rc = parse_ident(&r, &info);

@@ -296,8 +296,12 @@ static void conf_line(char *s, const char *file, size_t lineno, qn_ldconf_file *
 	if (!*s)
 		return;
 	if (!strncmp(s, "include", 7) && blank(s[7])) {
-		for (char *tok = strtok(s + 8, " \t\r\v\f"); tok; tok = strtok(NULL, " \t\r\v\f"))
+		char *save = NULL;
+		for (char *tok = strtok_r(s + 8, " \t\r\v\f", &save); tok; tok = strtok_r(NULL, " \t\r\v\f", &save)) {
+			out->include_at = xreallocarray(out->include_at, out->includes.n + 1, sizeof(size_t));
+			out->include_at[out->includes.n] = out->dirs.n;
 			qn_ptrvec_push(&out->includes, xstrdup(tok));
+		}
 		return;
 	}
 	if (!strncasecmp(s, "hwcap", 5) && blank(s[5]))
@@ -338,6 +342,8 @@ void qn_ldconf_file_clear(qn_ldconf_file *f)
 {
 	qn_ptrvec_clear(&f->dirs, free);
 	qn_ptrvec_clear(&f->includes, free);
+	free(f->include_at);
+	f->include_at = NULL;
 }
 
 /* ---- glob over the tree ---- */
@@ -528,11 +534,15 @@ static void conf_file(conf_ctx *c, const char *path, int depth)
 	qn_ldconf_file f;
 	qn_ldconf_parse(buf, len, path[0] == '/' ? path + 1 : path, &f, c->w);
 	free(buf);
-	for (size_t i = 0; i < f.dirs.n; i++)
-		if (qn_strset_add(&c->seen, f.dirs.v[i]))
-			qn_ptrvec_push(&c->out->dirs, xstrdup(f.dirs.v[i]));
+	/* folders and includes in the order of their lines: ldconfig expands an include at once, and
+	 * a folder given twice keeps its first place */
 	_cleanup_free_ char *dir = qn_path_dir(path);
-	for (size_t i = 0; i < f.includes.n; i++) {
+	for (size_t i = 0, d = 0; i <= f.includes.n; i++) {
+		for (size_t upto = i < f.includes.n ? f.include_at[i] : f.dirs.n; d < upto; d++)
+			if (qn_strset_add(&c->seen, f.dirs.v[d]))
+				qn_ptrvec_push(&c->out->dirs, xstrdup(f.dirs.v[d]));
+		if (i == f.includes.n)
+			break;
 		const char *pat = f.includes.v[i];
 		/* ldconfig: a relative pattern is relative to the including file's folder */
 		_cleanup_free_ char *abs = pat[0] == '/' ? xstrdup(pat) : xasprintf("%s/%s", dir, pat);

@@ -475,7 +475,11 @@ static void test_elf_real(void)
 	}
 	tap_write("foo.c", "int foo(void) { return 1; }\n", 28);
 	tap_write("main.c", "int foo(void);\nint main(void) { return foo(); }\n", 47);
-	CHECK(sh("gcc -shared -fPIC -o libfoo.so.1 -Wl,-soname,libfoo.so.1 foo.c"));
+	/* the library calls into libc: gcc links with --as-needed on some systems (Debian's gcc
+	 * does), which leaves out libc.so.6 from a library that uses nothing of it */
+	const char *foolibc = "int puts(const char *);\nint foo(void) { return puts(\"x\"); }\n";
+	tap_write("foolibc.c", foolibc, strlen(foolibc));
+	CHECK(sh("gcc -shared -fPIC -o libfoo.so.1 -Wl,-soname,libfoo.so.1 foolibc.c"));
 	CHECK(sh("gcc -o app main.c ./libfoo.so.1 -Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/../lib'"));
 	CHECK(sh("gcc -o app2 main.c ./libfoo.so.1 -Wl,--enable-new-dtags -Wl,-rpath,/r1:/r2 -Wl,-z,nodefaultlib"));
 	CHECK(sh("gcc -static -o static main.c foo.c 2>/dev/null || gcc -nostdlib -static -o static foo.c -Wl,-e,foo"));
@@ -512,6 +516,18 @@ static void test_elf_real(void)
 		  {"aarch64-linux-gnu", 2, 1, 183},
 		  {"s390x-linux-gnu", 2, 2, 22}};
 	for (size_t i = 0; i < QN_ARRAY_LEN(tg); i++) {
+		/* a target clang or lld cannot build for at all (lld before 18 has no s390x) is a
+		 * missing toolchain, not a parser failure */
+		if (!sh("clang --target=%s -fuse-ld=lld -nostdlib -shared -o probe.so foo.c >probe.err 2>&1",
+			tg[i].target)) {
+			char *why = slurp("probe.err");
+			char *nl = why ? strchr(why, '\n') : NULL;
+			if (nl)
+				*nl = 0;
+			printf("# SKIP %s: no toolchain (%s)\n", tg[i].target, why && *why ? why : "clang failed");
+			free(why);
+			continue;
+		}
 		bool ok = sh(
 		    "clang --target=%s -fuse-ld=lld -nostdlib -shared -fPIC -o libdep.so -Wl,-soname,libdep.so.2 "
 		    "foo.c && clang --target=%s -fuse-ld=lld -nostdlib -shared -fPIC -o libx.so -Wl,-soname,libx.so.1 "
