@@ -888,58 +888,101 @@ static void test_ldconf(void)
 
 /* ---- closures over a folder image ---- */
 
-static void test_closure_tree(void)
+#define X64(...)                                       \
+	{                                              \
+		.bits = 64, .machine = 62, __VA_ARGS__ \
+	}
+#define INTERP64 "/lib64/ld-linux-x86-64.so.2"
+
+/* Runs a closure (ELF or shebang) over the folder image at root and compares the result and the
+ * warnings with exact expectations (both NULL-terminated). */
+static void expect_closure(const char *root, const qn_closure_opts *base, bool shebang, const char *const *start,
+			   const char *const *want, const char *const *warns)
 {
-	/* merged /usr (lib -> usr/lib), a program with $ORIGIN RUNPATH, a library found in the
-	 * multiarch default folder, and a script whose interpreter is that program via env */
-	const char *r = "root";
-	put_link(r, "lib", "usr/lib");
-	put_link(r, "lib64", "usr/lib64");
-	elf_spec ld = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "ld-linux-x86-64.so.2"};
-	put_elf(r, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", &ld);
-	put_link(r, "usr/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-	elf_spec libc = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "libc.so.6"};
-	put_elf(r, "usr/lib/x86_64-linux-gnu/libc.so.6", &libc);
-	elf_spec foo = {.bits = 64, .machine = 62, .type = QN_ET_DYN, .soname = "libfoo.so.1", .needed = {"libc.so.6"}};
-	put_elf(r, "usr/lib/app/libfoo.so.1.2", &foo);
-	put_link(r, "usr/lib/app/libfoo.so.1", "libfoo.so.1.2");
-	elf_spec app = {.bits = 64,
-			.machine = 62,
-			.type = QN_ET_DYN,
-			.interp = "/lib64/ld-linux-x86-64.so.2",
-			.needed = {"libfoo.so.1", "libc.so.6"},
-			.runpath = "$ORIGIN/../lib/app"};
-	put_elf(r, "usr/bin/app", &app);
-	put_file(r, "usr/bin/run.sh", "#!/usr/bin/env app\n", 19, 0755);
-	put_file(r, "etc/unrelated", "x", 1, 0644);
-	qn_tree *t = tree_of(r);
-	qn_closure_opts o = {.read = read_dir, .read_ud = (void *)r};
-	const char *start[] = {"usr/bin/run.sh", "etc/unrelated"};
+	qn_tree *t = tree_of(root);
+	if (!t)
+		return;
+	qn_closure_opts o = base ? *base : (qn_closure_opts){0};
+	o.read = read_dir, o.read_ud = (void *)root;
+	size_t n = 0;
+	while (start[n])
+		n++;
 	qn_strset out = QN_STRSET_INIT;
 	qn_ptrvec w = {0};
-	CHECK_INT(qn_closure_shebang(t, &o, start, 2, &out, &w, NULL), 0);
-	CHECK_INT(w.n, 0);
-	static const char *const want[] = {"usr/bin/run.sh",
-					   "usr/bin/env",
-					   "usr/local/sbin/app",
-					   "usr/local/bin/app",
-					   "usr/sbin/app",
-					   "usr/bin/app",
-					   "lib64",
-					   "lib64/ld-linux-x86-64.so.2",
-					   "usr/lib64/ld-linux-x86-64.so.2",
-					   "lib",
-					   "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
-					   "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
-					   "usr/lib/app/libfoo.so.1",
-					   "usr/lib/app/libfoo.so.1.2",
-					   "lib/x86_64-linux-gnu/libc.so.6",
-					   "usr/lib/x86_64-linux-gnu/libc.so.6",
-					   NULL};
+	qn_error *err = NULL;
+	int rc = shebang ? qn_closure_shebang(t, &o, start, n, &out, &w, &err)
+			 : qn_closure_elf(t, &o, start, n, &out, &w, &err);
+	CHECK_INT(rc, 0);
+	if (err)
+		printf("# error: %s\n", err->msg);
 	check_set(&out, want);
+	static const char *const none[] = {NULL};
+	check_lines(&w, warns ? warns : none);
 	qn_strset_clear(&out);
 	qn_ptrvec_clear(&w, free);
+	qn_error_free(err);
 	qn_tree_free(t);
+}
+
+/* A merged-/usr x86-64 base: lib -> usr/lib, lib64 -> usr/lib64, the loader reached through
+ * lib64's link into the multiarch folder (as Debian lays it out), and libc. */
+static void base_image(const char *r)
+{
+	put_link(r, "lib", "usr/lib");
+	put_link(r, "lib64", "usr/lib64");
+	elf_spec ld = X64(.type = QN_ET_DYN, .soname = "ld-linux-x86-64.so.2");
+	put_elf(r, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", &ld);
+	put_link(r, "usr/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+	elf_spec libc = X64(.type = QN_ET_DYN, .soname = "libc.so.6");
+	put_elf(r, "usr/lib/x86_64-linux-gnu/libc.so.6", &libc);
+}
+
+/* What starting any program of base_image touches besides the program: the interpreter's path
+ * and links, and libc found in the first default folder /lib/x86_64-linux-gnu (through lib). */
+#define BASE_LD                                                                         \
+	"lib64", "lib64/ld-linux-x86-64.so.2", "usr/lib64/ld-linux-x86-64.so.2", "lib", \
+	    "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+#define BASE_LIBC "lib/x86_64-linux-gnu/libc.so.6", "usr/lib/x86_64-linux-gnu/libc.so.6"
+
+static void test_closure_tree(void)
+{
+	/* a program with $ORIGIN RUNPATH, a library found in the multiarch default folder, and a
+	 * script whose interpreter is that program via env */
+	const char *r = "root";
+	base_image(r);
+	elf_spec foo = X64(.type = QN_ET_DYN, .soname = "libfoo.so.1", .needed = {"libc.so.6"});
+	put_elf(r, "usr/lib/app/libfoo.so.1.2", &foo);
+	put_link(r, "usr/lib/app/libfoo.so.1", "libfoo.so.1.2");
+	elf_spec app = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libfoo.so.1", "libc.so.6"},
+			   .runpath = "$ORIGIN/../lib/app");
+	put_elf(r, "usr/bin/app", &app);
+	elf_spec env = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libc.so.6"});
+	put_elf(r, "usr/bin/env", &env);
+	put_file(r, "usr/bin/run.sh", "#!/usr/bin/env app\n", 19, 0755);
+	put_file(r, "etc/unrelated", "x", 1, 0644);
+	/* env's PATH search misses in /usr/local/sbin, /usr/local/bin and /usr/sbin, which do not
+	 * exist: nothing there to keep. "$ORIGIN/../lib/app" climbs out of usr/bin, which the kernel
+	 * needs to resolve it; the lexical form of a ".." path names nothing and is left out. libc
+	 * is mapped once although three objects need it. */
+	static const char *const start[] = {"usr/bin/run.sh", "etc/unrelated", NULL};
+	static const char *const want[] = {"usr/bin/run.sh",
+					   "usr/bin/env",
+					   "usr/bin/app",
+					   "usr/bin",
+					   BASE_LD,
+					   "usr/lib/app/libfoo.so.1",
+					   "usr/lib/app/libfoo.so.1.2",
+					   BASE_LIBC,
+					   NULL};
+	expect_closure(r, NULL, true, start, want, NULL);
+	/* the same tree without env: the script's interpreter is missing, and app is still what env
+	 * would run if it were there */
+	CHECK(unlink("root/usr/bin/env") == 0);
+	static const char *const want2[] = {
+	    "usr/bin/run.sh", "usr/bin/app", "usr/bin", BASE_LD, "usr/lib/app/libfoo.so.1", "usr/lib/app/libfoo.so.1.2",
+	    BASE_LIBC,        NULL};
+	static const char *const warn2[] = {"usr/bin/run.sh: interpreter \"/usr/bin/env\" not found", NULL};
+	expect_closure(r, NULL, true, start, want2, warn2);
 }
 
 int main(void)
