@@ -21,7 +21,7 @@ extern "C" {
 
 /* OS identity from os-release(5). Any field may be NULL. */
 typedef struct {
-	char *id;               /* "debian", "alpine" */
+	char *id; /* "debian", "alpine" */
 	char *id_like;
 	char *name;
 	char *pretty_name;
@@ -52,43 +52,46 @@ typedef enum {
 	QN_ECO_PYPI,
 	QN_ECO_NPM,
 	QN_ECO_MAVEN,
-	QN_ECO_GO,      /* Go modules, and the Go toolchain ("stdlib") of a binary */
+	QN_ECO_GO, /* Go modules, and the Go toolchain ("stdlib") of a binary */
 } qn_ecosystem;
 
 /* "deb", "apk", "rpm", "pypi", "npm", "maven", "golang" (the purl type). */
 const char *qn_ecosystem_name(qn_ecosystem e);
 
 typedef struct {
-	char *path;     /* canonical image path, no leading slash */
-	uint64_t size;  /* bytes as recorded by the package database (0 when unknown) */
-	char *digest;   /* as recorded ("md5:..", "sha256:.."), or NULL */
+	char *path;    /* canonical image path, no leading slash */
+	uint64_t size; /* bytes as recorded by the package database (0 when unknown) */
+	char *digest;  /* as recorded ("md5:..", "sha256:.."), or NULL */
 } qn_pkg_file;
 
 typedef struct {
-	char *name;     /* the package name depended on */
+	char *name;               /* the package name depended on */
 	char *version_constraint; /* raw constraint text ("(>= 2.36)"), or NULL */
+	bool alternative;         /* an alternative to the entry before it (dpkg "a | b": b) */
 } qn_pkg_dep;
 
 /* One installed package. Strings are owned by the package; NULL means unknown. */
 typedef struct qn_package {
 	qn_ecosystem eco;
 	char *name;
-	char *version;         /* as the database records it (dpkg: [epoch:]upstream[-revision]) */
-	char *source_name;     /* dpkg Source, apk origin, rpm source rpm name */
-	char *source_version;  /* dpkg Source "(version)", else the binary's version */
+	char *version;        /* as the database records it (dpkg: [epoch:]upstream[-revision]) */
+	char *source_name;    /* dpkg Source, apk origin, rpm source rpm name */
+	char *source_version; /* dpkg Source "(version)", else the binary's version */
 	char *arch;
-	char *license;         /* declared licence text or SPDX expression */
-	char *maintainer;      /* dpkg Maintainer, apk maintainer, rpm packager, author */
-	char *description;     /* one line */
+	char *license;     /* declared licence text or SPDX expression */
+	char *maintainer;  /* dpkg Maintainer, apk maintainer, rpm packager, author */
+	char *description; /* one line */
 	char *homepage;
-	char *purl;            /* Package URL */
-	char *location;        /* where its metadata lives ("var/lib/dpkg/status") */
-	char *namespace_;      /* purl namespace: distro id, Maven groupId, Go module path prefix */
+	char *purl;       /* Package URL */
+	char *location;   /* where its metadata lives ("var/lib/dpkg/status") */
+	char *namespace_; /* purl namespace: distro id, Maven groupId, Go module path prefix */
 	qn_pkg_file *files;
 	size_t n_files;
 	qn_pkg_dep *deps;
 	size_t n_deps;
-	int layer;             /* the layer that introduced it (-1 unknown) */
+	char **provides; /* virtual names it provides (dpkg Provides, apk p:), no versions */
+	size_t n_provides;
+	int layer; /* the layer that introduced it (-1 unknown) */
 	/* Go binaries: the Go toolchain version that built it ("go1.22.3") */
 	char *go_version;
 } qn_package;

@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
 	qn_package pkg;
 	size_t line; /* first line, for warnings */
-	size_t files_cap, deps_cap;
+	size_t files_cap, deps_cap, provides_cap;
 	char *folder;     /* canonical path of the last F:, NULL when it was unusable */
 	bool folder_seen; /* an F: line came (R: before any F: means the root folder) */
 	bool file_last;   /* the last file entry is still the one a Z: line belongs to */
@@ -103,15 +103,15 @@ static void set_field(const apk_ctx *cx, char **dst, const char *v, size_t n, si
 	*dst = xstrndup(v, n);
 }
 
-/* D: is a space-separated list. Kept: package names, with the constraint text after them
- * ("busybox>=1.36" -> busybox, ">=1.36"). Left out: "!name" conflicts, "/bin/sh" file
- * dependencies and "so:", "cmd:", "pc:" and other "namespace:" provides, which name no package. */
+/* D: is a space-separated list. Kept: package names and "so:", "cmd:", "pc:" names (which
+ * other packages' p: lines provide), with the constraint text after them ("busybox>=1.36" ->
+ * busybox, ">=1.36"). Left out: "!name" conflicts and "/bin/sh" file dependencies. */
 static void apk_deps(apk_rec *r, const char *v, size_t n)
 {
 	_cleanup_free_ char *s = xstrndup(v, n);
 	char *save = NULL;
 	for (char *t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (t[0] == '!' || t[0] == '/' || strchr(t, ':'))
+		if (t[0] == '!' || t[0] == '/')
 			continue;
 		size_t nl = strcspn(t, "<>=~@");
 		if (nl == 0)
@@ -124,7 +124,26 @@ static void apk_deps(apk_rec *r, const char *v, size_t n)
 			r->deps_cap = r->deps_cap ? r->deps_cap * 2 : 8;
 			p->deps = xreallocarray(p->deps, r->deps_cap, sizeof(*p->deps));
 		}
-		p->deps[p->n_deps++] = (qn_pkg_dep){xstrndup(t, nl), constraint};
+		p->deps[p->n_deps++] = (qn_pkg_dep){xstrndup(t, nl), constraint, false};
+	}
+}
+
+/* p: "so:libc.musl-x86_64.so.1=1 cmd:getconf=1.2.5-r0": what the package provides, without
+ * the versions. */
+static void apk_provides(apk_rec *r, const char *v, size_t n)
+{
+	_cleanup_free_ char *s = xstrndup(v, n);
+	char *save = NULL;
+	qn_package *p = &r->pkg;
+	for (char *t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		size_t nl = strcspn(t, "<>=~");
+		if (nl == 0)
+			continue;
+		if (p->n_provides == r->provides_cap) {
+			r->provides_cap = r->provides_cap ? r->provides_cap * 2 : 8;
+			p->provides = xreallocarray(p->provides, r->provides_cap, sizeof(char *));
+		}
+		p->provides[p->n_provides++] = xstrndup(t, nl);
 	}
 }
 
@@ -207,6 +226,9 @@ static void apk_line(const apk_ctx *cx, apk_rec *r, const char *s, size_t n, siz
 	case 'D':
 		apk_deps(r, v, vn);
 		break;
+	case 'p':
+		apk_provides(r, v, vn);
+		break;
 	case 'F':
 		apk_folder(cx, r, v, vn, lineno);
 		break;
@@ -218,7 +240,7 @@ static void apk_line(const apk_ctx *cx, apk_rec *r, const char *s, size_t n, siz
 			p->files[p->n_files - 1].digest = apk_digest(v, vn);
 		break;
 	default:
-		break; /* C, S, I, t, c, a, M, r, p, i, k, q...: not part of the inventory */
+		break; /* C, S, I, t, c, a, M, r, i, k, q...: not part of the inventory */
 	}
 }
 

@@ -88,10 +88,23 @@ static bool starts_with_ci(const char *s, size_t n, const char *prefix)
 
 /* ---- status paragraphs ---- */
 
-enum { F_PACKAGE, F_VERSION, F_ARCH, F_STATUS, F_SOURCE, F_MAINT, F_DESC, F_HOME, F_DEPENDS, F_PREDEPENDS, F_COUNT };
+enum {
+	F_PACKAGE,
+	F_VERSION,
+	F_ARCH,
+	F_STATUS,
+	F_SOURCE,
+	F_MAINT,
+	F_DESC,
+	F_HOME,
+	F_DEPENDS,
+	F_PREDEPENDS,
+	F_PROVIDES,
+	F_COUNT
+};
 static const char *const field_names[F_COUNT] = {
-    "Package",    "Version",     "Architecture", "Status",  "Source",
-    "Maintainer", "Description", "Homepage",     "Depends", "Pre-Depends",
+    "Package",     "Version",  "Architecture", "Status",      "Source",   "Maintainer",
+    "Description", "Homepage", "Depends",      "Pre-Depends", "Provides",
 };
 
 /* A field's raw text inside the buffer: from after "Name:" to the end of its last continuation line. */
@@ -248,23 +261,20 @@ static void fill_source(qn_package *p, span sp)
 		p->source_version = xstrdup(p->version);
 }
 
-static void push_dep(qn_package *p, size_t *cap, char *name, char *constraint)
+static void push_dep(qn_package *p, size_t *cap, char *name, char *constraint, bool alternative)
 {
 	if (p->n_deps == *cap) {
 		*cap = *cap ? *cap * 2 : 8;
 		p->deps = xreallocarray(p->deps, *cap, sizeof(*p->deps));
 	}
-	p->deps[p->n_deps++] = (qn_pkg_dep){name, constraint};
+	p->deps[p->n_deps++] = (qn_pkg_dep){name, constraint, alternative};
 }
 
-/* One comma-separated item: "libc6 (>= 2.34)", "python3:any", "a (>= 1) | b". Only the first
- * alternative is kept (it is the one normally installed); ":any"/":amd64" and "[arch]" or
- * "<profile>" restrictions are dropped from the name, the "(op version)" text is kept as is. */
-static void add_dep(qn_package *p, size_t *cap, const char *item, size_t n)
+/* One relation: "libc6 (>= 2.34)", "python3:any", "foo [amd64] <!nocheck>". ":any"/":amd64"
+ * and "[arch]" or "<profile>" restrictions are dropped from the name; the "(op version)" text
+ * is kept as is. Returns false when the name is not one word (it is then left out). */
+static bool add_relation(qn_package *p, size_t *cap, const char *item, size_t n, bool alternative)
 {
-	const char *bar = memchr(item, '|', n);
-	if (bar)
-		n = (size_t)(bar - item);
 	while (n && item[0] == ' ')
 		item++, n--;
 	while (n && item[n - 1] == ' ')
@@ -274,14 +284,31 @@ static void add_dep(qn_package *p, size_t *cap, const char *item, size_t n)
 		nl++;
 	_cleanup_free_ char *name = xstrndup(item, nl);
 	if (!is_token(name))
-		return;
+		return false;
 	char *constraint = NULL;
 	const char *open = memchr(item, '(', n);
 	if (open) {
 		const char *close = memchr(open, ')', (size_t)(item + n - open));
 		constraint = xstrndup(open, close ? (size_t)(close - open + 1) : (size_t)(item + n - open));
 	}
-	push_dep(p, cap, steal_pointer(&name), constraint);
+	push_dep(p, cap, steal_pointer(&name), constraint, alternative);
+	return true;
+}
+
+/* One comma-separated item, "a (>= 1) | b": every alternative is kept, the second and later
+ * marked as alternatives of the first, since which one is installed is only known once the
+ * whole inventory is (init-system-helpers needs "usrmerge | usr-is-merged"). */
+static void add_dep(qn_package *p, size_t *cap, const char *item, size_t n)
+{
+	bool first = true;
+	while (n) {
+		const char *bar = memchr(item, '|', n);
+		size_t k = bar ? (size_t)(bar - item) : n;
+		if (add_relation(p, cap, item, k, !first))
+			first = false;
+		item += bar ? k + 1 : k;
+		n -= bar ? k + 1 : k;
+	}
 }
 
 static void add_deps(qn_package *p, size_t *cap, span sp)
@@ -292,6 +319,25 @@ static void add_deps(qn_package *p, size_t *cap, span sp)
 		size_t n = comma ? (size_t)(comma - item) : strlen(item);
 		add_dep(p, cap, item, n);
 		item = comma ? comma + 1 : NULL;
+	}
+}
+
+/* Provides: "awk, libc-dev (= 2.36-9)": the virtual names, without versions. */
+static void add_provides(qn_package *p, span sp)
+{
+	_cleanup_free_ char *s = fold(sp);
+	size_t cap = 0;
+	char *save = NULL;
+	for (char *item = s ? strtok_r(s, ",", &save) : NULL; item; item = strtok_r(NULL, ",", &save)) {
+		item += strspn(item, " ");
+		_cleanup_free_ char *name = xstrndup(item, strcspn(item, " (:"));
+		if (!is_token(name))
+			continue;
+		if (p->n_provides == cap) {
+			cap = cap ? cap * 2 : 4;
+			p->provides = xreallocarray(p->provides, cap, sizeof(char *));
+		}
+		p->provides[p->n_provides++] = steal_pointer(&name);
 	}
 }
 
@@ -327,6 +373,7 @@ static void emit(const status_ctx *cx, const para *pa)
 	size_t cap = 0;
 	add_deps(p, &cap, pa->f[F_DEPENDS]);
 	add_deps(p, &cap, pa->f[F_PREDEPENDS]);
+	add_provides(p, pa->f[F_PROVIDES]);
 }
 
 int qn_dpkg_parse_status(const uint8_t *buf, size_t len, const char *location, bool require_status, qn_pkglist *out,

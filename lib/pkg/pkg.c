@@ -48,6 +48,9 @@ void qn_package_clear(qn_package *p)
 		free(p->deps[i].version_constraint);
 	}
 	free(p->deps);
+	for (size_t i = 0; i < p->n_provides; i++)
+		free(p->provides[i]);
+	free(p->provides);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -234,6 +234,8 @@ static json_t *depends_json(const qn_package *p)
 		json_t *d = json_object();
 		qn_json_set_str(d, "name", p->deps[i].name);
 		qn_json_set_str(d, "constraint", p->deps[i].version_constraint);
+		if (p->deps[i].alternative)
+			json_object_set_new(d, "alternative", json_true());
 		json_array_append_new(a, d);
 	}
 	return a;
@@ -264,6 +266,10 @@ static json_t *package_json(const qn_sbom_ctx *c, size_t i, qn_strset *refs)
 		qn_json_set_str(j, "go_version", p->go_version);
 	json_object_set_new(j, "layer", layer_ref(qn_sbom_layer(c, p)));
 	json_object_set_new(j, "depends", depends_json(p));
+	json_t *prov = json_array();
+	for (size_t k = 0; k < p->n_provides; k++)
+		json_array_append_new(prov, qn_json_string(p->provides[k]));
+	json_object_set_new(j, "provides", prov);
 	json_t *deps = json_array();
 	for (size_t k = 0; k < c->n_dep[i]; k++)
 		json_array_append_new(deps, qn_json_string(c->ref[c->dep[i][k]]));

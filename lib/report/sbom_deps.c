@@ -1,9 +1,11 @@
 /* Dependencies between the packages of an inventory, as the package databases record them,
  * resolved to packages that are present in the image:
  *   dpkg, apk, rpm   a dependency names a package; the one of the same architecture is preferred
- *                    (multi-arch), else the first of that name. Virtual packages, provides and
- *                    capabilities ("so:libc.so.6", "libc.so.6()(64bit)") name no package in the
- *                    databases quench reads and stay unresolved.
+ *                    (multi-arch), else the first of that name; failing that, a package that
+ *                    provides the name (dpkg Provides: "awk" -> mawk; apk p: "so:libc.musl…").
+ *                    Of dpkg alternatives ("usrmerge | usr-is-merged") the first one present
+ *                    counts. rpm capabilities ("libc.so.6()(64bit)") and file requires are not
+ *                    read (rpm.c keeps package names only) and stay unresolved.
  *   Python           Requires-Dist names, PEP 503-normalised, looked up in the same
  *                    site-packages folder first, then anywhere; requirements that only apply
  *                    with an extra ("; extra == 'socks'") are left out, since which extras were
@@ -89,6 +91,15 @@ static void build_index(const qn_sbom_ctx *c, qn_strset *idx)
 			put_first(idx, k, i);
 		}
 	}
+	/* provided names in a key space of their own: a real package of the name always wins */
+	for (size_t i = 0; i < c->n; i++) {
+		const qn_package *p = qn_inventory_get(c->inv, i);
+		for (size_t k = 0; qn_sbom_is_os_pkg(p) && k < p->n_provides; k++) {
+			_cleanup_free_ char *key =
+			    xasprintf("%s\tprovides\t%s", qn_ecosystem_name(p->eco), p->provides[k]);
+			put_first(idx, key, i);
+		}
+	}
 }
 
 static bool resolve_os(const qn_strset *idx, const qn_package *p, const char *dep, size_t *out)
@@ -96,7 +107,8 @@ static bool resolve_os(const qn_strset *idx, const qn_package *p, const char *de
 	const char *eco = qn_ecosystem_name(p->eco);
 	_cleanup_free_ char *k1 = xasprintf("%s\t%s\t%s", eco, dep, p->arch ? p->arch : "");
 	_cleanup_free_ char *k2 = xasprintf("%s\t%s", eco, dep);
-	return get_idx(idx, k1, out) || get_idx(idx, k2, out);
+	_cleanup_free_ char *k3 = xasprintf("%s\tprovides\t%s", eco, dep);
+	return get_idx(idx, k1, out) || get_idx(idx, k2, out) || get_idx(idx, k3, out);
 }
 
 static bool resolve_py(const qn_strset *idx, const qn_package *p, const qn_pkg_dep *d, size_t *out)
@@ -150,6 +162,9 @@ static void resolve_one(qn_sbom_ctx *c, const qn_strset *idx, size_t i)
 					 : p->eco == QN_ECO_PYPI ? resolve_py(idx, p, d, &t)
 					 : p->eco == QN_ECO_NPM  ? resolve_npm(idx, p, d->name, &t)
 								 : false);
+		if (found) /* the first alternative present satisfies the group: skip the rest */
+			while (k + 1 < p->n_deps && p->deps[k + 1].alternative)
+				k++;
 		if (!found || t == i)
 			continue;
 		if (v.n == v.cap) {

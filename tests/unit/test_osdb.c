@@ -150,6 +150,7 @@ static const char status_text[] =
     "Architecture: amd64\n"
     "Source: python3-defaults (3.11.2-1)\n"
     "Depends: python3.11 (>= 3.11.2-1~), python3-minimal:any (= 3.11.2-1+b1) | python3-bad, foo [amd64] <!nocheck>,\n"
+    "Provides: python3-profiler, python3-api (= 3.11),\n"
     "Description:\n"
     " synopsis only on the continuation line\n"
     "Description: a second description\n"
@@ -257,10 +258,20 @@ static void test_dpkg_status_fields(void)
 		CHECK_STR(p->source_name, "python3-defaults");
 		CHECK_STR(p->source_version, "3.11.2-1");
 		CHECK_STR(p->description, "synopsis only on the continuation line");
-		check_deps(
-		    p,
-		    (const char *[]){"python3.11", "(>= 3.11.2-1~)", "python3-minimal", "(= 3.11.2-1+b1)", "foo", NULL},
-		    3);
+		/* every alternative is kept, the later ones marked as such */
+		check_deps(p,
+			   (const char *[]){"python3.11", "(>= 3.11.2-1~)", "python3-minimal", "(= 3.11.2-1+b1)",
+					    "python3-bad", NULL, "foo", NULL},
+			   4);
+		if (p->n_deps == 4)
+			CHECK(!p->deps[0].alternative && !p->deps[1].alternative && p->deps[2].alternative &&
+			      !p->deps[3].alternative);
+		/* provided names without their versions */
+		CHECK_INT(p->n_provides, 2);
+		if (p->n_provides == 2) {
+			CHECK_STR(p->provides[0], "python3-profiler");
+			CHECK_STR(p->provides[1], "python3-api");
+		}
 	}
 	qn_pkglist_clear(&l);
 }
@@ -274,11 +285,11 @@ static void test_dpkg_status_skipped(void)
 	CHECK(!has_warning(&w, "oldconf"));
 	CHECK(!has_warning(&w, "gone"));
 	CHECK(has_warning(&w, "var/lib/dpkg/status:34: package \"halfway\" is in state \"install ok unpacked\""));
-	CHECK(has_warning(&w, "status:56: second Description field in one paragraph, ignored"));
-	CHECK(has_warning(&w, "status:63: paragraph without a Version field, skipped"));
-	CHECK(has_warning(&w, "status:67: package \"badstatus\": Status \"installed\" is not \"WANT FLAG STATE\""));
+	CHECK(has_warning(&w, "status:57: second Description field in one paragraph, ignored"));
+	CHECK(has_warning(&w, "status:64: paragraph without a Version field, skipped"));
+	CHECK(has_warning(&w, "status:68: package \"badstatus\": Status \"installed\" is not \"WANT FLAG STATE\""));
 	CHECK(has_warning(
-	    &w, "status:71: package \"bad version\": name, version or architecture is not one printable word"));
+	    &w, "status:72: package \"bad version\": name, version or architecture is not one printable word"));
 	CHECK_INT(w.lines.n, 5);
 	if (w.lines.n != 5)
 		dump_warnings(&w);
@@ -679,6 +690,9 @@ static void test_apk(void)
 		CHECK_STR(p->location, "lib/apk/db/installed");
 		CHECK_INT(p->layer, -1);
 		CHECK_INT(p->n_deps, 0);
+		CHECK_INT(p->n_provides, 1);
+		if (p->n_provides == 1)
+			CHECK_STR(p->provides[0], "so:libc.musl-x86_64.so.1");
 		check_files(p,
 			    (const char *[]){"lib/ld-musl-x86_64.so.1", "sha1:d1e3d0b808cbd069e58a9f2d03b779c361344809",
 					     "lib/libc.musl-x86_64.so.1",
@@ -693,7 +707,11 @@ static void test_apk(void)
 	if (p) {
 		CHECK_STR(p->source_name, "busybox");
 		CHECK_STR(p->source_version, "1.36.1-r29");
-		check_deps(p, (const char *[]){"busybox", "=1.36.1-r29", "scanelf", ">=1.3.7-r2"}, 2);
+		/* so: and cmd: names are kept (p: lines provide them); conflicts and file paths are not */
+		check_deps(p,
+			   (const char *[]){"so:libc.musl-x86_64.so.1", NULL, "busybox", "=1.36.1-r29", "cmd:foo", NULL,
+					    "scanelf", ">=1.3.7-r2"},
+			   4);
 		check_files(p,
 			    (const char *[]){"bin/sh",
 					     "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
