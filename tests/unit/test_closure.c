@@ -985,6 +985,163 @@ static void test_closure_tree(void)
 	expect_closure(r, NULL, true, start, want2, warn2);
 }
 
+/* ---- against glibc's own loader ---- */
+
+/* Runs `chroot ROOT INTERP --list PROG` (PROG absolute inside the root) and checks that the
+ * closure of PROG holds every file the loader lists, both as the path it printed and as the
+ * file that path ends at. Returns 1 when compared, 0 when chroot is not possible here (a SKIP
+ * line is printed once), -1 on a failure. *n_listed gets the number of files ld.so listed. */
+static int compare_ld_list(const char *root, const qn_tree *t, const char *interp, const char *prog, size_t *n_listed)
+{
+	static bool skipped;
+	*n_listed = 0;
+	if (!sh("chroot '%s' '%s' --list '%s' > ldlist.txt 2> ldlist.err", root, interp, prog)) {
+		char *why = slurp("ldlist.err");
+		bool cannot =
+		    getuid() != 0 || (why && (strstr(why, "Operation not permitted") || strstr(why, "chroot:")));
+		if (cannot && !skipped)
+			printf("# SKIP chroot is not possible here (%s)\n", why && *why ? why : "not root");
+		if (!cannot)
+			printf("# %s --list %s failed: %s\n", interp, prog, why ? why : "?");
+		skipped = skipped || cannot;
+		free(why);
+		if (!cannot)
+			tap_cur_failed = 1;
+		return cannot ? 0 : -1;
+	}
+	qn_closure_opts o = {.read = read_dir, .read_ud = (void *)root};
+	const char *start[] = {prog + 1};
+	qn_strset out = QN_STRSET_INIT;
+	qn_ptrvec w = {0};
+	CHECK_INT(qn_closure_elf(t, &o, start, 1, &out, &w, NULL), 0);
+	for (size_t i = 0; i < w.n; i++) {
+		printf("# %s: unexpected warning: %s\n", prog, (char *)w.v[i]);
+		tap_cur_failed = 1;
+	}
+	char *list = slurp("ldlist.txt");
+	int rc = 1;
+	for (char *l = list ? strtok(list, "\n") : NULL; l; l = strtok(NULL, "\n")) {
+		/* "\tNAME => PATH (0x...)", "\tPATH (0x...)", "\tlinux-vdso.so.1 (0x...)",
+		 * "\tstatically linked", or "\tNAME => not found" */
+		char *s = l + strspn(l, " \t"), *arrow = strstr(s, " => ");
+		char *path = arrow ? arrow + 4 : s;
+		if (!strcmp(path, "not found") || strstr(path, "=> not found")) {
+			printf("# %s: ld.so: %s\n", prog, s);
+			rc = -1;
+			continue;
+		}
+		if (path[0] != '/')
+			continue; /* the vDSO, or "statically linked" */
+		*strchrnul(path, ' ') = 0;
+		(*n_listed)++;
+		char *fin = NULL;
+		const qn_node *n = qn_harden_resolve(t, NULL, path, true, NULL, &fin);
+		char *lex = NULL;
+		CHECK(qn_path_normalize(path + 1, 4096, &lex, NULL) == 0);
+		if (!n || !fin || !qn_strset_has(&out, fin) || !lex || !qn_strset_has(&out, lex)) {
+			printf("# %s: ld.so lists %s (%s), the closure does not hold it\n", prog, path,
+			       fin ? fin : "?");
+			rc = -1;
+		}
+		free(fin);
+		free(lex);
+	}
+	if (rc < 0)
+		tap_cur_failed = 1;
+	free(list);
+	qn_strset_clear(&out);
+	qn_ptrvec_clear(&w, free);
+	return rc;
+}
+
+/* A root copied from the host: programs and the files `ldd` lists for them, as plain files at
+ * the paths ldd prints (no ld.so.cache: the loader searches its default folders). */
+static void test_closure_glibc_host(void)
+{
+	static const char *const progs[] = {"/usr/bin/python3", "/usr/bin/openssl", "/usr/bin/curl", "/usr/bin/git",
+					    "/usr/bin/gpg",     "/usr/bin/tar",     "/usr/bin/ssh"};
+	const char *r = "host";
+	size_t copied = 0, compared = 0, listed = 0;
+	mkdirs(r);
+	for (size_t i = 0; i < QN_ARRAY_LEN(progs); i++) {
+		if (access(progs[i], X_OK) != 0)
+			continue;
+		/* ldd prints "name => /path (addr)" and "/path (addr)" lines; copy each path */
+		if (!sh("ldd '%s' 2>/dev/null | sed -n 's/.*=> \\(\\/[^ ]*\\) .*/\\1/p; s/^[[:space:]]*\\(\\/[^ ]*\\) "
+			".*/\\1/p' "
+			"> libs.txt && test -s libs.txt && cp -L --parents '%s' %s && "
+			"while read -r f; do cp -L --parents \"$f\" %s || exit 1; done < libs.txt",
+			progs[i], progs[i], r, r))
+			continue;
+		copied++;
+	}
+	if (!copied) {
+		printf("# SKIP no dynamic program from the host list could be copied (is ldd installed?)\n");
+		return;
+	}
+	qn_tree *t = tree_of(r);
+	for (size_t i = 0; t && i < QN_ARRAY_LEN(progs); i++) {
+		char full[4200];
+		snprintf(full, sizeof(full), "%s%s", r, progs[i]);
+		if (access(full, F_OK) != 0)
+			continue;
+		qn_elf_info in = parse_path(full);
+		size_t n = 0;
+		int rc = in.interp ? compare_ld_list(r, t, in.interp, progs[i], &n) : -1;
+		qn_elf_info_clear(&in);
+		if (rc == 0)
+			break;
+		CHECK(rc == 1);
+		compared++, listed += n;
+	}
+	if (compared)
+		printf("# %zu host programs: all %zu files ld.so --list shows are in the closure\n", compared, listed);
+	qn_tree_free(t);
+}
+
+/* The python-3.11 test image (a real ld.so.cache, merged /usr): python3.11 and every extension
+ * module of its lib-dynload folder. */
+static void test_closure_glibc_image(void)
+{
+	const char *img = "/var/cache/quench-testimages/rootfs/bookworm-python311-slim.tar";
+	if (access(img, R_OK) != 0) {
+		printf("# SKIP %s missing (build it with /work/shared/testimages/build.sh)\n", img);
+		return;
+	}
+	const char *r = "img";
+	mkdirs(r);
+	/* only what the loader can reach: the library folders, the programs, the loader's
+	 * configuration (the whole image is several times larger) */
+	CHECK(sh("tar -xf %s -C %s --wildcards './lib' './lib64' './bin' './sbin' './usr/lib/x86_64-linux-gnu/*' "
+		 "'./usr/lib64/*' './usr/bin/python3*' './etc/ld.so*' './usr/lib/python3.11/lib-dynload/*' 2>tar.err",
+		 img, r));
+	qn_tree *t = tree_of(r);
+	if (!t)
+		return;
+	size_t compared = 0, listed = 0;
+	qn_ptrvec progs = {0};
+	qn_ptrvec_push(&progs, xstrdup("/usr/bin/python3.11"));
+	DIR *d = opendir("img/usr/lib/python3.11/lib-dynload");
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (qn_str_has_suffix(e->d_name, ".so"))
+			qn_ptrvec_push(&progs, xasprintf("/usr/lib/python3.11/lib-dynload/%s", e->d_name));
+	if (d)
+		closedir(d);
+	CHECK(progs.n > 20);
+	for (size_t i = 0; i < progs.n; i++) {
+		size_t n = 0;
+		int rc = compare_ld_list(r, t, "/lib64/ld-linux-x86-64.so.2", progs.v[i], &n);
+		if (rc == 0)
+			break;
+		compared++, listed += n;
+	}
+	if (compared)
+		printf("# python3.11 and %zu extension modules: all %zu files ld.so --list shows are in the closure\n",
+		       compared - 1, listed);
+	qn_ptrvec_clear(&progs, free);
+	qn_tree_free(t);
+}
+
 int main(void)
 {
 	TAP_RUN(test_elf_crafted);
@@ -996,5 +1153,7 @@ int main(void)
 	TAP_RUN(test_glob);
 	TAP_RUN(test_ldconf);
 	TAP_RUN(test_closure_tree);
+	TAP_RUN(test_closure_glibc_host);
+	TAP_RUN(test_closure_glibc_image);
 	return tap_done();
 }
