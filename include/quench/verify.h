@@ -79,6 +79,14 @@ void qn_verify_opts_init(qn_verify_opts *o);
  * are borrowed. Cleans up containers, mounts and work folders on every path. */
 json_t *qn_verify(qn_image *original, qn_image *hardened, const qn_verify_opts *o, qn_error **err);
 
+/* Reads the probes a harden report ran ("quench.harden/v1", profile.probes) and appends them to
+ * *v / *n (struct qn_probe from the run module; clear each with qn_probe_clear). Each probe is
+ * taken from its "spec", or parsed from its label when the report has none. Returns 0, or -1
+ * with QN_ERR_INPUT naming what is wrong (what names the report in messages); *v and *n are
+ * changed only on success. */
+int qn_verify_probes_from_report(const uint8_t *buf, size_t len, const char *what, struct qn_probe **v, size_t *n,
+				 qn_error **err);
+
 /* ---- pure parts (exposed for tests and for the evidence bundle) ---- */
 
 /* Normalises text of len bytes with the built-in patterns in `builtin` and the compiled extra

@@ -160,6 +160,8 @@ static int parse_response(job_t *j, const qn_buf *b)
 	j->resp->status = status;
 	const char *ct = header(d, hlen, "Content-Type", &vl);
 	j->resp->content_type = ct ? xstrndup(ct, vl) : NULL;
+	const char *eol = memchr(d, '\n', hlen);
+	j->resp->headers = eol ? xstrndup(eol + 1, hlen - (size_t)(eol + 1 - d)) : xstrdup("");
 	const char *te = header(d, hlen, "Transfer-Encoding", &vl);
 	qn_buf out = QN_BUF_INIT;
 	if (te && vl >= 7 && !strncasecmp(te, "chunked", 7)) {
@@ -230,6 +232,7 @@ int qn_http_do(int netns_fd, pid_t alive_pid, const qn_http_req *req, double tim
 void qn_http_resp_clear(qn_http_resp *r)
 {
 	free(r->content_type);
+	free(r->headers);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

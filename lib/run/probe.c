@@ -26,6 +26,7 @@ void qn_probe_result_clear(qn_probe_result *r)
 	free(r->body);
 	free(r->stderr_text);
 	free(r->content_type);
+	free(r->headers);
 	free(r->error);
 	memset(r, 0, sizeof(*r));
 }
@@ -219,6 +220,7 @@ static int parse_one(const json_t *o, const char *what, qn_probe *p, qn_error **
 			p->argv[i] = xstrdup(json_string_value(a));
 		}
 		p->want_stdout = qn_json_str(o, "stdout") ? xstrdup(qn_json_str(o, "stdout")) : NULL;
+		p->is_test = json_is_true(json_object_get(o, "test"));
 		exec_label(p);
 		return 0;
 	}
@@ -270,6 +272,7 @@ static void run_http(qn_container *c, const qn_probe *p, double timeout, qn_prob
 	r->body = steal_pointer(&resp.body);
 	r->body_len = resp.body_len;
 	r->content_type = steal_pointer(&resp.content_type);
+	r->headers = steal_pointer(&resp.headers);
 	qn_http_resp_clear(&resp);
 	r->ok = (!p->want_status || r->status == p->want_status) &&
 		(!p->want_body || (strlen(p->want_body) == r->body_len && !memcmp(p->want_body, r->body, r->body_len)));
@@ -314,11 +317,38 @@ void qn_probe_run(qn_container *c, const qn_probe *p, double timeout, qn_probe_r
 	set_digest(r);
 }
 
+json_t *qn_probe_spec_json(const qn_probe *p)
+{
+	json_t *j = json_object();
+	if (p->kind == QN_PROBE_HTTP) {
+		qn_json_set_str(j, "http", p->method);
+		qn_json_set_int(j, "port", p->port);
+		qn_json_set_str(j, "path", p->path);
+		if (p->body_in)
+			qn_json_set_str(j, "body_in", p->body_in);
+		if (p->want_status)
+			qn_json_set_int(j, "status", p->want_status);
+		if (p->want_body)
+			qn_json_set_str(j, "body", p->want_body);
+		return j;
+	}
+	json_t *argv = json_array();
+	for (size_t i = 0; p->argv && p->argv[i]; i++)
+		json_array_append_new(argv, qn_json_string(p->argv[i]));
+	json_object_set_new(j, "exec", argv);
+	if (p->want_stdout)
+		qn_json_set_str(j, "stdout", p->want_stdout);
+	if (p->is_test)
+		json_object_set_new(j, "test", json_true());
+	return j;
+}
+
 json_t *qn_probe_json(const qn_probe *p, const qn_probe_result *r)
 {
 	json_t *j = json_object();
 	qn_json_set_str(j, "probe", p->label);
 	qn_json_set_str(j, "kind", p->kind == QN_PROBE_HTTP ? "http" : p->is_test ? "test" : "exec");
+	json_object_set_new(j, "spec", qn_probe_spec_json(p));
 	if (!r)
 		return j;
 	json_object_set_new(j, "ran", json_boolean(r->ran));

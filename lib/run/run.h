@@ -139,6 +139,7 @@ typedef struct {
 	size_t body_len;
 	char *stderr_text;
 	char *content_type;   /* HTTP Content-Type header or NULL */
+	char *headers;        /* HTTP header lines as received ("Name: value\r\n"...) or NULL */
 	char body_sha256[136]; /* "sha256:<hex>" of body (QN_DIGEST_STR_MAX) */
 	char *error;          /* why it failed to run, or why it was not ok */
 	double seconds;
@@ -152,14 +153,18 @@ int qn_probe_parse_http(const char *spec, qn_probe *out, qn_error **err);
 /* Parses a command line with shell-like quoting ('...', "...", backslash) into an exec probe. */
 int qn_probe_parse_exec(const char *cmdline, bool is_test, qn_probe *out, qn_error **err);
 /* Parses a JSON probes document: an array of {"http": METHOD, "port", "path", "body_in",
- * "status", "body"} or {"exec": [argv], "stdout"} objects (or an object with such a "probes"
+ * "status", "body"} or {"exec": [argv], "stdout", "test"} objects (or an object with such a "probes"
  * array). Appends to *v / *n. */
 int qn_probes_parse_json(const uint8_t *buf, size_t len, const char *what, qn_probe **v, size_t *n, qn_error **err);
 /* Runs one probe against a running container, retrying HTTP connections until `timeout`
  * seconds have passed (the service may still be starting). Never fails: the result says what
  * happened. */
 void qn_probe_run(qn_container *c, const qn_probe *p, double timeout, qn_probe_result *res);
-/* The probe and its result as JSON (for reports). */
+/* The probe and its result as JSON (for reports); "spec" holds the probe itself in the probes
+ * file form (qn_probe_spec_json), so that a report's probes can be run again. */
 json_t *qn_probe_json(const qn_probe *p, const qn_probe_result *r);
+/* The probe in the form qn_probes_parse_json reads ({"http", "port", "path", ...} or {"exec": [argv],
+ * "stdout", "test": true}). New reference. */
+json_t *qn_probe_spec_json(const qn_probe *p);
 
 #endif
