@@ -163,6 +163,7 @@ static int build_keep(qn_hardening *h, qn_error **err)
 		return -1;
 	h->t.closure = qn_now() - t0;
 	qn_harden_tls_trust(h);
+	qn_harden_loader_config(h);
 	qn_harden_excludes(h);
 	/* a package's fate is decided on the final keep set; its metadata then stays with it (which
 	 * only adds files of packages that stay, so the fates do not change; the counts do) */
@@ -197,6 +198,7 @@ static void free_state(qn_hardening *h)
 	qn_strset_clear(&h->rewritten);
 	qn_strset_clear(&h->dropped_db);
 	qn_strset_clear(&h->excluded);
+	qn_strset_clear(&h->folder_links);
 	free(h->pkgs);
 	json_decref(h->probes);
 	free(h->stopped_by);

@@ -48,10 +48,12 @@ typedef struct {
 	qn_strset profile;  /* canonical paths the container touched (that exist in the image) */
 	size_t profile_raw; /* paths recorded before filtering to the image */
 	size_t fan_paths, ptrace_paths;
-	qn_strset contents;   /* path -> qn_blob * (rewritten file contents) */
-	qn_strset rewritten;  /* paths whose content was rewritten */
-	qn_strset dropped_db; /* package database files removed with their packages */
-	qn_strset excluded;   /* paths removed by --exclude */
+	qn_strset contents;     /* path -> qn_blob * (rewritten file contents) */
+	qn_strset rewritten;    /* paths whose content was rewritten */
+	qn_strset dropped_db;   /* package database files removed with their packages */
+	qn_strset excluded;     /* paths removed by --exclude */
+	qn_strset folder_links; /* symlinks that dpkg lists as folders (pkgdb.c) */
+	bool folder_links_done;
 	qn_pkg_state *pkgs;
 	size_t n_pkgs;
 	qn_rule_stat rules[7];
@@ -81,6 +83,7 @@ int qn_harden_profile(qn_hardening *h, qn_error **err);
 void qn_harden_essentials(qn_hardening *h);
 void qn_harden_rules_before(qn_hardening *h);
 void qn_harden_tls_trust(qn_hardening *h);
+void qn_harden_loader_config(qn_hardening *h);
 void qn_harden_rule_stats(qn_hardening *h);
 void qn_harden_excludes(qn_hardening *h);
 /* closure over the current keep set (ELF + shebang). */

@@ -16,6 +16,23 @@ static const char *state_name(qn_pkg_status s)
 	return "?";
 }
 
+/* Why each file of a trimmed package stayed: the answer to "what is left of it, and why". */
+static json_t *kept_files(const qn_hardening *h, const qn_package *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->n_files; i++) {
+		const char *r = qn_keep_reason(&h->keep, p->files[i].path);
+		if (!r || (p->eco == QN_ECO_DEB && qn_strset_has(&h->folder_links, p->files[i].path)))
+			continue;
+		json_t *f = json_object();
+		_cleanup_free_ char *abs = xasprintf("/%s", p->files[i].path);
+		qn_json_set_str(f, "path", abs);
+		qn_json_set_str(f, "reason", r);
+		json_array_append_new(a, f);
+	}
+	return a;
+}
+
 static json_t *packages(const qn_hardening *h)
 {
 	json_t *list = json_array();
@@ -37,6 +54,8 @@ static json_t *packages(const qn_hardening *h)
 		qn_json_set_int(j, "bytes_kept", (long long)s->kept_bytes);
 		qn_json_set_int(j, "bytes_total", (long long)s->total_bytes);
 		qn_json_set_int(j, "layer", p->layer);
+		if (s->state == QN_PKG_TRIMMED)
+			json_object_set_new(j, "kept", kept_files(h, p));
 		json_array_append_new(list, j);
 	}
 	json_t *o = json_object();

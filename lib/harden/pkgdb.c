@@ -167,8 +167,87 @@ static bool is_os(const qn_package *p)
 	return p->eco == QN_ECO_DEB || p->eco == QN_ECO_APK || p->eco == QN_ECO_RPM;
 }
 
+/* The .list text of a dpkg package, from the tree (the inventory captured it), or NULL. */
+static const qn_node *dpkg_list(const qn_hardening *h, const qn_package *p)
+{
+	_cleanup_free_ char *a = xasprintf("var/lib/dpkg/info/%s:%s.list", p->name, p->arch ? p->arch : "");
+	_cleanup_free_ char *b = xasprintf("var/lib/dpkg/info/%s.list", p->name);
+	const qn_node *n = qn_tree_lookup(h->tree, a);
+	if (!n || n->type != QN_NODE_REG || !n->content)
+		n = qn_tree_lookup(h->tree, b);
+	return n && n->type == QN_NODE_REG && n->content && !n->content_truncated ? n : NULL;
+}
+
+/* Whether the list text names something below folder `dir` ("/dir/..."). */
+static bool list_has_below(const qn_node *list, const char *dir)
+{
+	_cleanup_free_ char *pre = xasprintf("/%s/", dir);
+	size_t pl = strlen(pre);
+	const char *p = (const char *)list->content, *end = p + list->content_len;
+	while (p < end) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((e ? e : end) - p);
+		if (l > pl && !memcmp(p, pre, pl))
+			return true;
+		p = e ? e + 1 : end;
+	}
+	return false;
+}
+
+static bool link_to_dir(const qn_tree *t, const char *path)
+{
+	const qn_node *n = qn_tree_lookup(t, path);
+	if (!n || n->type != QN_NODE_SYMLINK)
+		return false;
+	const qn_node *to = qn_tree_resolve(t, path, true, NULL, NULL);
+	return to && to->type == QN_NODE_DIR;
+}
+
+/* dpkg lists a package's folders along with its files, and the inventory drops the folders. On a
+ * merged-/usr system some of those folders are symlinks in the image (/lib -> usr/lib): the
+ * inventory then sees a symlink, but it is not a file the package ships, and dpkg itself treats
+ * it as the folder it leads to. Counting it would keep every package that lists /lib "trimmed"
+ * for ever. Such a link is a folder in the package's view when the package's own list names
+ * something below it, or when several packages list it (dpkg never lets two packages own one
+ * non-folder path). A symlink a package really ships (nothing of its own below it, no other
+ * owner) stays one of its files. */
+static void find_folder_links(qn_hardening *h)
+{
+	qn_strset owners = QN_STRSET_INIT; /* path -> number of dpkg packages listing it */
+	size_t n = qn_inventory_count(h->inv);
+	for (size_t i = 0; i < n; i++) {
+		const qn_package *p = qn_inventory_get(h->inv, i);
+		if (p->eco != QN_ECO_DEB)
+			continue;
+		const qn_node *list = NULL;
+		bool list_read = false;
+		for (size_t j = 0; j < p->n_files; j++) {
+			const char *f = p->files[j].path;
+			if (!link_to_dir(h->tree, f))
+				continue;
+			uintptr_t c = (uintptr_t)qn_strset_get(&owners, f);
+			qn_strset_put(&owners, f, (void *)(c + 1));
+			if (!list_read) {
+				list = dpkg_list(h, p);
+				list_read = true;
+			}
+			if (c + 1 >= 2 || (list && list_has_below(list, f)))
+				qn_strset_add(&h->folder_links, f);
+		}
+	}
+	qn_strset_clear(&owners);
+}
+
+static bool counts_as_file(const qn_hardening *h, const qn_package *p, const char *path)
+{
+	return p->eco != QN_ECO_DEB || !qn_strset_has(&h->folder_links, path);
+}
+
 void qn_harden_package_states(qn_hardening *h)
 {
+	if (!h->folder_links_done)
+		find_folder_links(h);
+	h->folder_links_done = true;
 	size_t n = qn_inventory_count(h->inv);
 	free(h->pkgs);
 	h->pkgs = xcalloc(n + 1, sizeof(*h->pkgs));
@@ -177,8 +256,10 @@ void qn_harden_package_states(qn_hardening *h)
 		const qn_package *p = qn_inventory_get(h->inv, i);
 		qn_pkg_state *s = &h->pkgs[i];
 		s->pkg = p;
-		s->total_files = p->n_files;
 		for (size_t j = 0; j < p->n_files; j++) {
+			if (!counts_as_file(h, p, p->files[j].path))
+				continue;
+			s->total_files++;
 			s->total_bytes += p->files[j].size;
 			if (qn_keep_has(&h->keep, p->files[j].path)) {
 				s->kept_files++;
@@ -199,8 +280,9 @@ void qn_harden_package_states(qn_hardening *h)
 	}
 }
 
-/* Metadata of a package that stays: what a scanner reads to find it, and its licence text
- * (distributing a binary under the GPL means distributing the licence too). */
+/* Metadata of a package that stays: what a scanner reads to find it (its database record and
+ * info files). Nothing else of a package is kept for being its metadata: its copyright file and
+ * docs go unless something used them, so they never keep a package listed on their own. */
 static void keep_metadata(qn_hardening *h, const qn_package *p)
 {
 	qn_keep *k = &h->keep;
@@ -217,9 +299,6 @@ static void keep_metadata(qn_hardening *h, const qn_package *p)
 			if (qn_tree_lookup(h->tree, md5))
 				qn_keep_path(k, md5, false, "package-db");
 		}
-		_cleanup_free_ char *cp = xasprintf("usr/share/doc/%s/copyright", p->name);
-		if (qn_tree_resolve(h->tree, cp, true, NULL, NULL))
-			qn_keep_path(k, cp, true, "licence");
 		return;
 	}
 	if (!p->location)

@@ -48,6 +48,7 @@ static int stop_signal(const json_t *config)
 /* Collects what the recorders saw in container c and frees c. */
 static int collect(prof_t *p, qn_container *c, qn_error **err)
 {
+	double t0 = qn_now();
 	int rc = 0;
 	if (p->fan) {
 		rc = qn_fanrec_stop(p->fan, err);
@@ -73,6 +74,7 @@ static int collect(prof_t *p, qn_container *c, qn_error **err)
 				p->h->ptrace_paths++;
 		qn_strset_clear(&tp);
 	}
+	p->h->t.trace += qn_now() - t0;
 	qn_container_destroy(c);
 	return rc;
 }
@@ -132,6 +134,13 @@ static bool run_probes(qn_hardening *h, qn_container *c, size_t *next, double de
 		}
 		qn_probe_result r;
 		qn_probe_run(c, pr, QN_MAX(1.0, QN_MIN(60.0, deadline - qn_now())), &r);
+		/* an exec probe that failed because the image's command ended under it (python3
+		 * without a terminal ends at once) is not the image's answer: it runs again in the
+		 * paused container */
+		if (pr->kind == QN_PROBE_EXEC && !r.ok && !exec_only && qn_container_wait(c, 1.0, NULL) == 1) {
+			qn_probe_result_clear(&r);
+			return false;
+		}
 		record_probe(h, pr, &r);
 		qn_probe_result_clear(&r);
 	}
@@ -200,6 +209,12 @@ int qn_harden_profile(qn_hardening *h, qn_error **err)
 	int rc = main_run(&p, &next, err);
 	if (rc == 0 && h->o->probes && next < h->o->probes->n && !qn_interrupted())
 		rc = pause_run(&p, &next, err);
+	/* a probe that never got to run is a failed probe, never a silent one */
+	for (; rc == 0 && h->o->probes && next < h->o->probes->n; next++) {
+		qn_probe_result r = {.error = xstrdup("not run: the container stopped before it")};
+		record_probe(h, &h->o->probes->v[next], &r);
+		qn_probe_result_clear(&r);
+	}
 	if (rc == 0 && qn_interrupted())
 		rc = qn_error_set(err, QN_ERR_RUNTIME, "interrupted");
 	double t1 = qn_now();
@@ -209,7 +224,9 @@ int qn_harden_profile(qn_hardening *h, qn_error **err)
 		if (p.raw.keys[i] && qn_tree_resolve(h->tree, p.raw.keys[i], false, NULL, NULL))
 			qn_strset_add(&h->profile, p.raw.keys[i]);
 	qn_strset_clear(&p.raw);
-	h->t.trace = qn_now() - t1;
-	h->t.run = t1 - t0;
+	/* "trace" is collecting and reading what the recorders saw; "run" is the rest of the
+	 * profile: starting, probing, waiting and stopping the containers */
+	h->t.run = QN_MAX(0.0, t1 - t0 - h->t.trace);
+	h->t.trace += qn_now() - t1;
 	return rc;
 }

@@ -2,7 +2,7 @@
  *
  * Essentials: what a running program needs even when a short profile never touched it — the
  * user and group databases, name service configuration, hosts and resolver files, the loader's
- * cache and configuration, os-release (scanners identify the OS by it), the CA bundle when a TLS
+ * cache, os-release (scanners identify the OS by it), the CA bundle when a TLS
  * library is kept, the WorkingDir, Volumes, the user's home and /tmp.
  *
  * Rules: categories that are removed unless the profile used them (shells, package managers,
@@ -11,11 +11,22 @@
 #include "harden_int.h"
 #include "util/path.h"
 
+/* The loader reads ld.so.cache, never ld.so.conf: that is ldconfig's input, kept only with
+ * ldconfig (qn_harden_loader_config). /etc/localtime is kept unless it names UTC (below). */
 static const char *const essentials[] = {
-    "etc/passwd",        "etc/group",      "etc/shadow",         "etc/gshadow",
-    "etc/nsswitch.conf", "etc/hosts",      "etc/host.conf",      "etc/resolv.conf",
-    "etc/hostname",      "etc/os-release", "usr/lib/os-release", "etc/ld.so.cache",
-    "etc/ld.so.conf",    "etc/localtime",  "etc/mime.types",     NULL,
+    "etc/passwd",
+    "etc/group",
+    "etc/shadow",
+    "etc/gshadow",
+    "etc/nsswitch.conf",
+    "etc/hosts",
+    "etc/host.conf",
+    "etc/resolv.conf",
+    "etc/hostname",
+    "etc/os-release",
+    "usr/lib/os-release",
+    "etc/ld.so.cache",
+    NULL,
 };
 
 typedef struct {
@@ -127,14 +138,35 @@ static void keep_config_paths(qn_hardening *h)
 		qn_keep_path(&h->keep, "tmp", false, "essential");
 }
 
+/* glibc without /etc/localtime (and without TZ) uses UTC: a link to a UTC zone file says the
+ * same thing, so it need not keep the time zone database. Any other zone stays. */
+static bool localtime_is_utc(const qn_tree *t)
+{
+	const qn_node *n = qn_tree_lookup(t, "etc/localtime");
+	if (!n || n->type != QN_NODE_SYMLINK)
+		return false;
+	char *res = NULL;
+	const qn_node *to = qn_tree_resolve(t, "etc/localtime", true, &res, NULL);
+	_cleanup_free_ char *resolved = res;
+	if (!to || to->type != QN_NODE_REG || !resolved || !qn_str_has_prefix(resolved, "usr/share/zoneinfo/"))
+		return false;
+	static const char *const utc[] = {"UTC",           "Etc/UTC", "UCT",      "Etc/UCT", "Universal",
+					  "Etc/Universal", "Zulu",    "Etc/Zulu", "Etc/GMT", "GMT",
+					  "Etc/GMT0",      "GMT0",    NULL};
+	const char *zone = resolved + strlen("usr/share/zoneinfo/");
+	for (size_t i = 0; utc[i]; i++)
+		if (!strcmp(zone, utc[i]))
+			return true;
+	return false;
+}
+
 void qn_harden_essentials(qn_hardening *h)
 {
 	for (size_t i = 0; essentials[i]; i++)
 		if (qn_tree_resolve(h->tree, essentials[i], false, NULL, NULL))
 			qn_keep_path(&h->keep, essentials[i], true, "essential");
-	const qn_node *confd = qn_tree_lookup(h->tree, "etc/ld.so.conf.d");
-	if (confd)
-		qn_keep_subtree(&h->keep, "etc/ld.so.conf.d", "essential");
+	if (qn_tree_lookup(h->tree, "etc/localtime") && !localtime_is_utc(h->tree))
+		qn_keep_path(&h->keep, "etc/localtime", true, "essential");
 	keep_config_paths(h);
 	for (size_t i = 0; i < QN_ARRAY_LEN(h->rules); i++)
 		h->rules[i].rule = 0;
@@ -229,6 +261,19 @@ void qn_harden_tls_trust(qn_hardening *h)
 				qn_keep_path(&h->keep, ca[i], true, "tls-trust");
 		}
 	}
+}
+
+/* After the closure: ldconfig's configuration when ldconfig itself stays (the profile ran it,
+ * or a kept script calls it), so that running it rebuilds the same cache. */
+void qn_harden_loader_config(qn_hardening *h)
+{
+	if (!qn_keep_has(&h->keep, "usr/sbin/ldconfig") && !qn_keep_has(&h->keep, "sbin/ldconfig"))
+		return;
+	if (qn_tree_resolve(h->tree, "etc/ld.so.conf", false, NULL, NULL))
+		qn_keep_path(&h->keep, "etc/ld.so.conf", true, "essential");
+	const qn_node *confd = qn_tree_resolve(h->tree, "etc/ld.so.conf.d", true, NULL, NULL);
+	if (confd && confd->type == QN_NODE_DIR)
+		qn_keep_subtree(&h->keep, "etc/ld.so.conf.d", "essential");
 }
 
 /* Last: what each rule removed or saw used, for the report. */

@@ -1,6 +1,7 @@
 /* quench-trace: records every path a command and all its descendants look up.
  *
  *   quench-trace --log PATH [--] CMD [ARGS...]
+ *   quench-trace --pause
  *
  * The helper forks; the child asks to be traced (PTRACE_TRACEME), stops, installs a seccomp
  * filter that stops only the system calls that take a path (SECCOMP_RET_TRACE) and lets every
@@ -16,6 +17,11 @@
  * lowercase hex digits); everything else, UTF-8 included, is copied. Besides syscall names the
  * pseudo-name "exec" lists each file the kernel mapped for an exec (the program actually run
  * and its ELF interpreter: for a script, its interpreter), which no system call names.
+ *
+ * With --pause it runs nothing and records nothing: it is the first process of a container in
+ * which commands are run from outside (`runc exec`, each under its own quench-trace --log) when
+ * the image's own command ends at once. It reaps orphans and exits 0 on SIGTERM, SIGINT, SIGHUP
+ * or SIGQUIT.
  *
  * It is also a small init: as PID 1 it reaps every zombie (orphans included), forwards SIGTERM,
  * SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the command and exits with its status
@@ -960,14 +966,50 @@ static int trace_loop(pid_t main_child)
 	}
 }
 
+/* ---- pause ---- */
+
+static void on_pause_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Waits for a stop signal, reaping children meanwhile. The handler is a no-op, but it must
+ * exist: PID 1 of a pid namespace never receives a signal whose action is the default one. */
+static int pause_loop(void)
+{
+	static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	struct sigaction sa = {.sa_handler = on_pause_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	for (size_t i = 0; i < QN_ARRAY_LEN_(stops); i++) {
+		sigaddset(&set, stops[i]);
+		sigaction(stops[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			;
+		if (sig != SIGCHLD)
+			return 0;
+	}
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *f)
 {
 	fputs("usage: quench-trace --log PATH [--] CMD [ARGS...]\n"
+	      "       quench-trace --pause\n"
 	      "Runs CMD and appends to PATH one line per path it or its descendants look up.\n"
 	      "Exits with CMD's status (128+N if killed by signal N); 125 if tracing failed,\n"
-	      "126 if CMD cannot be executed, 127 if it is not found.\n",
+	      "126 if CMD cannot be executed, 127 if it is not found.\n"
+	      "With --pause it runs nothing: a first process that waits for SIGTERM.\n",
 	      f);
 }
 
@@ -1000,6 +1042,8 @@ static int parse_args(int argc, char **argv, const char **log)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--pause"))
+		return pause_loop();
 	const char *log = NULL;
 	int first = parse_args(argc, argv, &log);
 	if (first <= 0)
