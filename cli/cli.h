@@ -70,9 +70,17 @@ void qn_output_abort(qn_output *o);
 /* Whether colours/terminal decorations may be used on stream f (NO_COLOR respected). */
 bool qn_cli_color(FILE *f);
 
+/* The folder holding quench-trace, the helper run inside containers: $QUENCH_HELPER_DIR, else
+ * next to the program (build tree or installed layout), else /usr/libexec/quench. Caller frees. */
+char *qn_cli_helper_dir(void);
+
 int qn_cmd_inspect(int argc, char **argv);
 int qn_cmd_sbom(int argc, char **argv);
 int qn_cmd_harden(int argc, char **argv);
 int qn_cmd_db(int argc, char **argv);
+int qn_cmd_scan(int argc, char **argv);
+int qn_cmd_evidence(int argc, char **argv);
+int qn_cmd_keygen(int argc, char **argv);
+int qn_cmd_verify(int argc, char **argv);
 
 #endif

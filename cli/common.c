@@ -107,3 +107,29 @@ bool qn_cli_color(FILE *f)
 		return false;
 	return isatty(fileno(f));
 }
+
+char *qn_cli_helper_dir(void)
+{
+	const char *env = getenv("QUENCH_HELPER_DIR");
+	if (env && *env)
+		return xstrdup(env);
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		static const char *const cands[] = {"/../lib/trace", "/../libexec/quench", "/../lib/quench"};
+		for (size_t i = 0; i < QN_ARRAY_LEN(cands); i++) {
+			char *d = xasprintf("%s%s", exe, cands[i]);
+			char *h = xasprintf("%s/quench-trace", d);
+			bool ok = access(h, X_OK) == 0;
+			free(h);
+			if (ok)
+				return d;
+			free(d);
+		}
+	}
+	return xstrdup("/usr/libexec/quench");
+}

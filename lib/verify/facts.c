@@ -242,24 +242,45 @@ json_t *qn_verify_paths(const qn_verify_side *a, const qn_verify_side *b)
 	return o;
 }
 
+static void add_missing(json_t *list, qn_strset *done, const qn_verify_side *a, const qn_verify_side *b,
+			const char *path, const char *via)
+{
+	if (!qn_strset_add(done, path))
+		return;
+	json_t *m = json_object();
+	qn_json_set_str(m, "path", path);
+	if (via)
+		qn_json_set_str(m, "via", via);
+	qn_json_set_str(m, "seen_by", qn_strset_get(&b->seen, via ? via : path));
+	const qn_package *owner = qn_inventory_owner(a->inv, path);
+	if (owner)
+		qn_json_set_str(m, "package", owner->name);
+	json_array_append_new(list, m);
+}
+
 json_t *qn_verify_missing(const qn_verify_side *a, const qn_verify_side *b)
 {
 	json_t *list = json_array();
+	qn_strset done = QN_STRSET_INIT;
 	size_t n;
 	const char **paths = qn_strset_sorted(&b->seen, &n);
 	for (size_t i = 0; i < n; i++) {
-		/* the lookup answered in the original image and fails in the hardened one */
-		if (!qn_tree_resolve(a->tree, paths[i], false, NULL, NULL) ||
-		    qn_tree_resolve(b->tree, paths[i], false, NULL, NULL))
+		/* the lookup answered in the original image and fails in the hardened one: the name
+		 * itself is gone, or it is still there as a symlink whose target is gone (the
+		 * recorder cannot tell whether the call followed it; a dangling link is a loss
+		 * either way, since hardening keeps the targets of the links it keeps) */
+		if (!qn_tree_resolve(a->tree, paths[i], false, NULL, NULL))
 			continue;
-		json_t *m = json_object();
-		qn_json_set_str(m, "path", paths[i]);
-		qn_json_set_str(m, "seen_by", qn_strset_get(&b->seen, paths[i]));
-		const qn_package *owner = qn_inventory_owner(a->inv, paths[i]);
-		if (owner)
-			qn_json_set_str(m, "package", owner->name);
-		json_array_append_new(list, m);
+		if (!qn_tree_resolve(b->tree, paths[i], false, NULL, NULL)) {
+			add_missing(list, &done, a, b, paths[i], NULL);
+			continue;
+		}
+		_cleanup_free_ char *target = NULL;
+		if (qn_tree_resolve(a->tree, paths[i], true, &target, NULL) &&
+		    !qn_tree_resolve(b->tree, paths[i], true, NULL, NULL))
+			add_missing(list, &done, a, b, target, paths[i]);
 	}
 	free(paths);
+	qn_strset_clear(&done);
 	return list;
 }

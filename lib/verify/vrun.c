@@ -240,7 +240,8 @@ static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error *
 	int status = -1;
 	if (qn_container_running(c, NULL)) {
 		s->stopped_by = xstrdup(n ? "probes done" : qn_interrupted() ? "interrupted" : "timeout");
-		qn_container_stop(c, stop_signal(qn_image_config(s->img)), 10);
+		/* how the command shuts down is not compared: a short grace keeps verification quick */
+		qn_container_stop(c, stop_signal(qn_image_config(s->img)), 3);
 	} else
 		s->stopped_by = xstrdup("the command exited");
 	qn_container_running(c, &status);
