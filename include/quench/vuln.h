@@ -98,6 +98,8 @@ char *qn_vulndb_default_path(qn_error **err);
 qn_vulndb *qn_vulndb_open(const char *path, qn_error **err);
 /* Closes the handle; NULL is a no-op. */
 void qn_vulndb_close(qn_vulndb *db);
+/* The path the database was opened with (owned by the handle). */
+const char *qn_vulndb_path(const qn_vulndb *db);
 
 /* Called once per affected row. Return 0 to go on, > 0 to stop early (the lookup then returns 0),
  * < 0 to fail (set err; the lookup returns -1). The row and its strings are valid only during

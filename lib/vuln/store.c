@@ -153,6 +153,11 @@ qn_vulndb *qn_vulndb_open(const char *path, qn_error **err)
 	return h;
 }
 
+const char *qn_vulndb_path(const qn_vulndb *h)
+{
+	return h->path;
+}
+
 void qn_vulndb_close(qn_vulndb *h)
 {
 	if (!h)
