@@ -47,6 +47,11 @@
 #define MAX_CACHE_SIZE (64u << 20)
 #define MAX_ALTS 16
 #define DF_1_PIE 0x08000000
+/* The kernel reads BINPRM_BUF bytes of a file to find "#!", and follows MAX_SCRIPT_DEPTH
+ * interpreters that are scripts themselves: a script run through four more scripts works, a
+ * fifth fails (ELOOP). */
+#define BINPRM_BUF 256
+#define MAX_SCRIPT_DEPTH 4
 
 /* ---- resolution inside the tree ---- */
 
@@ -84,9 +89,15 @@ static void go_up(qn_buf *cur)
 	cur->data[cur->len] = 0;
 }
 
-const qn_node *qn_harden_resolve(const qn_tree *t, const char *cwd, const char *path, bool follow_last, qn_ptrvec *hops,
-				 char **final)
+/* Why a resolution failed, as the kernel's errno would say. */
+typedef enum { R_OK, R_NOENT, R_NOTDIR, R_LOOP } rfail;
+
+/* qn_harden_resolve, also saying why it failed (*why, when not NULL); with hops_on_fail the
+ * hops crossed are pushed even then (a lookup that ends in ELOOP still read those links). */
+static const qn_node *resolve_why(const qn_tree *t, const char *cwd, const char *path, bool follow_last,
+				  qn_ptrvec *hops, char **final, rfail *why, bool hops_on_fail)
 {
+	rfail fail = R_NOENT;
 	qn_buf rest = QN_BUF_INIT, cur = QN_BUF_INIT;
 	qn_ptrvec mine = {0};
 	if (path[0] != '/' && cwd && *cwd)
@@ -118,15 +129,19 @@ const qn_node *qn_harden_resolve(const qn_tree *t, const char *cwd, const char *
 			}
 			continue;
 		}
-		if (node->type != QN_NODE_DIR)
+		if (node->type != QN_NODE_DIR) {
+			fail = R_NOTDIR;
 			break;
+		}
 		_cleanup_free_ char *cand = cur.len ? xasprintf("%s/%.*s", cur.data, (int)len, p) : xstrndup(p, len);
 		const qn_node *child = qn_tree_lookup(t, cand);
 		if (!child)
 			break;
 		if (child->type == QN_NODE_SYMLINK && (follow_last || !only_slashes(rest.data + pos))) {
-			if (++links > MAX_LINKS || !child->link)
+			if (++links > MAX_LINKS || !child->link) {
+				fail = child->link ? R_LOOP : R_NOENT;
 				break;
+			}
 			qn_ptrvec_push(&mine, xstrdup(cand));
 			splice(&rest, &pos, child->link);
 			if (child->link[0] == '/') { /* absolute targets start at the image root */
@@ -142,14 +157,22 @@ const qn_node *qn_harden_resolve(const qn_tree *t, const char *cwd, const char *
 	if (result && final)
 		*final = xstrdup(cur.data);
 	for (size_t i = 0; i < mine.n; i++)
-		if (result && hops)
+		if ((result || hops_on_fail) && hops)
 			qn_ptrvec_push(hops, mine.v[i]);
 		else
 			free(mine.v[i]);
 	free(mine.v);
 	qn_buf_clear(&rest);
 	qn_buf_clear(&cur);
+	if (why)
+		*why = result ? R_OK : fail;
 	return result;
+}
+
+const qn_node *qn_harden_resolve(const qn_tree *t, const char *cwd, const char *path, bool follow_last, qn_ptrvec *hops,
+				 char **final)
+{
+	return resolve_why(t, cwd, path, follow_last, hops, final, NULL, false);
 }
 
 /* The lexical canonical form of path (relative to cwd when not absolute), or NULL when it has a
@@ -210,8 +233,9 @@ typedef struct {
 	bool conf_loaded;
 	qn_ldconf conf;
 	bool preload_read;
-	qn_ptrvec preload; /* names from /etc/ld.so.preload */
-	qn_strset ran;     /* programs and scripts already followed */
+	qn_ptrvec preload;                       /* names from /etc/ld.so.preload */
+	qn_strset ran;                           /* programs and scripts already followed */
+	const char *chain[MAX_SCRIPT_DEPTH + 2]; /* the scripts of the "#!" chain being followed */
 	size_t objects;
 	bool failed;
 	qn_error **err;
@@ -454,6 +478,8 @@ typedef struct {
 typedef struct {
 	int idx;
 	bool done;
+	bool stop;     /* the current search list ends here (open_path's "something went wrong") */
+	char *stopped; /* the first candidate that ended a list, and why, for the warning */
 } found_t;
 
 /* An absolute path for p: relative ones are relative to the working folder. */
@@ -610,27 +636,40 @@ static verdict_t verdict(const proc *p, const file_ent *f, const char **why)
 }
 
 /* Opens one candidate (an absolute path). When the loader would take it (or stop at it), it is
- * added to the output with the symlinks crossed, and mapped unless the loader stops. */
-static void consider(proc *p, const char *abs, const char *name, int loader, const char *by, bool alt, found_t *fd)
+ * added to the output with the symlinks crossed, and mapped unless the loader stops. dir is the
+ * search folder for the plain candidate of a search list, NULL otherwise: when a candidate in an
+ * existing folder fails with an error other than "no such file" (a symlink loop, or a link
+ * through a file), glibc's open_path gives up on the rest of that list, and the links it read
+ * are kept, so that the hardened image fails the same way. */
+static void consider(proc *p, const char *abs, const char *name, int loader, const char *by, bool alt, const char *dir,
+		     found_t *fd)
 {
 	ctx *c = p->c;
 	qn_ptrvec hops = {0};
 	_cleanup_free_ char *fin = NULL;
-	const qn_node *n = qn_harden_resolve(c->t, NULL, abs, true, &hops, &fin);
+	rfail rf = R_OK;
+	const qn_node *n = resolve_why(c->t, NULL, abs, true, &hops, &fin, &rf, dir != NULL);
 	const file_ent *f = NULL;
 	const char *why = "not a regular file";
 	verdict_t r = !n ? C_NONE : n->type != QN_NODE_REG ? C_FATAL : verdict(p, f = load_file(c, fin), &why);
 	if (r == C_OK || r == C_FATAL)
 		qn_harden_touch(c->out, NULL, abs, &hops, fin);
+	if (!n && dir && (rf == R_LOOP || rf == R_NOTDIR) && is_dir(c, dir)) {
+		qn_harden_touch(c->out, NULL, abs, &hops, NULL);
+		fd->stop = true;
+		if (!fd->stopped)
+			fd->stopped = xasprintf("%s: %s", abs + 1,
+						rf == R_LOOP ? "too many levels of symbolic links" : "not a folder");
+	}
 	qn_ptrvec_clear(&hops, free);
 	if (r == C_FATAL)
 		warn(c, "%s (needed by %s): the loader would stop at %s: %s", name, by, fin, why);
 	if (r == C_OK) {
 		int idx = add_obj(p, name, abs, fin, f, loader, alt);
 		if (!alt)
-			*fd = (found_t){idx, true};
+			*fd = (found_t){idx, true, false, fd->stopped};
 	} else if (r == C_FATAL && !alt) {
-		*fd = (found_t){-1, true};
+		*fd = (found_t){-1, true, false, fd->stopped};
 	}
 }
 
@@ -655,7 +694,7 @@ static void try_sub(proc *p, const char *dir, const char *sub, const char *name,
 		    found_t *fd)
 {
 	_cleanup_free_ char *cand = xasprintf("%s/%s/%s", dir, sub, name);
-	consider(p, cand, name, loader, by, true, fd);
+	consider(p, cand, name, loader, by, true, NULL, fd);
 }
 
 /* One search folder (absolute, no trailing slash; "/" for the root). */
@@ -681,7 +720,7 @@ static void try_dir(proc *p, const char *dir, const char *name, int loader, cons
 		try_sub(p, d, plat, name, loader, by, fd);
 	}
 	_cleanup_free_ char *cand = xasprintf("%s/%s", d, name);
-	consider(p, cand, name, loader, by, false, fd);
+	consider(p, cand, name, loader, by, false, *d ? d : "/", fd);
 }
 
 /* A search list (RPATH, RUNPATH or LD_LIBRARY_PATH): elements expanded with origin, emptied
@@ -692,7 +731,7 @@ static void try_list(proc *p, const char *list, const char *origin, const char *
 	_cleanup_free_ char *copy = xstrdup(list);
 	qn_strset seen = QN_STRSET_INIT;
 	char *rest = copy, *el;
-	for (size_t count = 0; !fd->done && !p->c->failed && (el = strsep(&rest, seps)); count++) {
+	for (size_t count = 0; !fd->done && !fd->stop && !p->c->failed && (el = strsep(&rest, seps)); count++) {
 		if (count == MAX_DIRS) {
 			warn(p->c, "%s: %s has more than %d elements; the rest ignored", by, what, MAX_DIRS);
 			break;
@@ -714,6 +753,7 @@ static void try_list(proc *p, const char *list, const char *origin, const char *
 		if (qn_strset_add(&seen, dir))
 			try_dir(p, dir, name, loader, by, fd);
 	}
+	fd->stop = false; /* the next list is searched all the same */
 	qn_strset_clear(&seen);
 }
 
@@ -782,7 +822,7 @@ static void try_cache(proc *p, const char *name, int loader, const char *by, fou
 			continue;
 		plain = plain || !m[i]->hwcap;
 		_cleanup_free_ char *abs = absolute(c, m[i]->value);
-		consider(p, abs, name, loader, by, m[i]->hwcap != 0, fd);
+		consider(p, abs, name, loader, by, m[i]->hwcap != 0, NULL, fd);
 	}
 }
 
@@ -839,7 +879,7 @@ static void map_object(proc *p, const char *name, int loader, const char *by)
 	ctx *c = p->c;
 	if (qn_strset_has(&p->names, name))
 		return; /* already mapped under this name or SONAME */
-	found_t fd = {-1, false};
+	found_t fd = {-1, false, false, NULL};
 	const obj *l = &p->v[loader];
 	const char *origin = l->origin;
 	const qn_elf_info *li = &l->f->info;
@@ -852,7 +892,7 @@ static void map_object(proc *p, const char *name, int loader, const char *by)
 			return;
 		}
 		_cleanup_free_ char *abs = absolute(c, exp);
-		consider(p, abs, name, loader, by, false, &fd);
+		consider(p, abs, name, loader, by, false, NULL, &fd);
 	} else {
 		if (!li->runpath) /* RPATHs up the loader chain, only without a RUNPATH of our own */
 			for (int i = loader; i >= 0 && !fd.done; i = p->v[i].loader) {
@@ -867,17 +907,21 @@ static void map_object(proc *p, const char *name, int loader, const char *by)
 			try_list(p, li->runpath, origin, ":", "RUNPATH", name, loader, by, &fd);
 		if (!fd.done)
 			try_cache(p, name, loader, by, &fd);
-		for (size_t i = 0; !fd.done && !(li->flags_1 & QN_DF_1_NODEFLIB) && i < p->lay.n_dirs; i++)
+		for (size_t i = 0; !fd.done && !fd.stop && !(li->flags_1 & QN_DF_1_NODEFLIB) && i < p->lay.n_dirs; i++)
 			try_dir(p, p->lay.dirs[i], name, loader, by, &fd);
 	}
 	if (!fd.done && !c->failed) {
 		_cleanup_free_ char *hint = strchr(name, '/') ? xstrdup("") : conf_hint(p, name);
-		warn(c, "%s (needed by %s): not found%s", name, by, hint);
+		_cleanup_free_ char *stop =
+		    fd.stopped ? xasprintf(" (a search list ended at %s)", fd.stopped) : xstrdup("");
+		warn(c, "%s (needed by %s): not found%s%s", name, by, stop, hint);
 	}
+	free(fd.stopped);
 }
 
-/* The interpreter: opened by the kernel, and an object the loader's name lookups find. */
-static void load_interp(proc *p, const char *interp, bool guessed)
+/* The interpreter: opened by the kernel, and an object the loader's name lookups find.
+ * Returns false when it is missing: the kernel's exec then fails and nothing else is opened. */
+static bool load_interp(proc *p, const char *interp, bool guessed)
 {
 	ctx *c = p->c;
 	qn_ptrvec hops = {0};
@@ -898,6 +942,7 @@ static void load_interp(proc *p, const char *interp, bool guessed)
 		warn(c, "%s: interpreter \"%s\" not found", p->v[0].final, q);
 	}
 	qn_ptrvec_clear(&hops, free);
+	return n && n->type == QN_NODE_REG;
 }
 
 static void load_preloads(proc *p)
@@ -940,9 +985,12 @@ static void run_elf(ctx *c, const char *abs)
 	/* the program's $ORIGIN comes from /proc/self/exe: its folder with symlinks resolved */
 	_cleanup_free_ char *real = xasprintf("/%s", fin);
 	add_obj(&p, NULL, real, fin, f, -1, false);
-	if (f->info.interp)
-		load_interp(&p, f->info.interp, false);
-	else if (f->info.dynamic && f->hdr.type == QN_ET_DYN && !(f->info.flags_1 & DF_1_PIE) && p.lay.interp)
+	if (f->info.interp && !load_interp(&p, f->info.interp, false)) {
+		proc_clear(&p);
+		return;
+	}
+	if (!f->info.interp && f->info.dynamic && f->hdr.type == QN_ET_DYN && !(f->info.flags_1 & DF_1_PIE) &&
+	    p.lay.interp)
 		load_interp(&p, p.lay.interp, true); /* a library: whichever process maps it has one */
 	if (f->info.dynamic)
 		load_preloads(&p);
@@ -960,9 +1008,6 @@ static void run_elf(ctx *c, const char *abs)
 }
 
 /* ---- scripts ---- */
-
-#define BINPRM_BUF 256     /* the kernel reads this much of a file to find "#!" */
-#define MAX_SCRIPT_DEPTH 4 /* and follows this many interpreters that are scripts themselves */
 
 static void run_any(ctx *c, const char *abs, int depth);
 
@@ -1075,10 +1120,18 @@ static void run_script(ctx *c, const char *abs, int depth)
 	qn_ptrvec_clear(&hops, free);
 	if (!script)
 		return;
-	if (depth >= MAX_SCRIPT_DEPTH)
-		warn(c, "%s: more than %d levels of \"#!\" interpreters; the kernel refuses it", fin, MAX_SCRIPT_DEPTH);
-	else if (qn_strset_add(&c->ran, fin)) /* each script once: scripts may name each other */
+	bool loop = false;
+	for (int i = 0; i < depth && i <= MAX_SCRIPT_DEPTH && !loop; i++)
+		loop = !strcmp(c->chain[i], fin);
+	if (loop || depth > MAX_SCRIPT_DEPTH) {
+		warn(c, "%s: more than %d levels of \"#!\" interpreters%s; the kernel refuses it", fin,
+		     MAX_SCRIPT_DEPTH, loop ? " (they loop)" : "");
+	} else if (qn_strset_add(&c->ran, fin)) { /* each script once: scripts may name each other */
+		const char *saved = c->chain[depth];
+		c->chain[depth] = fin;
 		run_interp(c, fin, interp, arg, depth);
+		c->chain[depth] = saved;
+	}
 	free(interp);
 	free(arg);
 }

@@ -5,6 +5,7 @@
  * chroot; scripts; and malformed inputs. A missing tool or image prints "# SKIP". */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -114,6 +115,7 @@ static void check_set(const qn_strset *s, const char *const *want)
 static void check_lines(const qn_ptrvec *got, const char *const *want)
 {
 	size_t n = 0;
+	bool bad = false;
 	for (; want[n]; n++) {
 		bool found = false;
 		for (size_t i = 0; i < got->n; i++)
@@ -121,9 +123,10 @@ static void check_lines(const qn_ptrvec *got, const char *const *want)
 		if (!found) {
 			printf("# missing line: %s\n", want[n]);
 			tap_cur_failed = 1;
+			bad = true;
 		}
 	}
-	if (got->n != n) {
+	if (bad || got->n != n) {
 		for (size_t i = 0; i < got->n; i++)
 			printf("# got line: %s\n", (char *)got->v[i]);
 		tap_cur_failed = 1;
@@ -894,12 +897,51 @@ static void test_ldconf(void)
 	}
 #define INTERP64 "/lib64/ld-linux-x86-64.so.2"
 
+/* The tree builder refuses images with symlink loops (qn_tree_finish). The closure bounds its
+ * own lookups all the same; to show that, this builds a tree of a folder without that check. */
+static qn_stage *uf_stage;
+static size_t uf_skip;
+
+static int uf_walk(const char *fpath, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *rel = fpath + uf_skip;
+	while (*rel == '/')
+		rel++;
+	char target[4096] = "";
+	qn_tar_entry e = {.path = *rel ? rel : ".", .linkname = target, .uname = "", .gname = ""};
+	e.mode = st->st_mode & 07777;
+	if (S_ISDIR(st->st_mode)) {
+		e.type = QN_TAR_DIR;
+	} else if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlink(fpath, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = 0;
+		e.type = QN_TAR_SYMLINK;
+	} else {
+		e.type = QN_TAR_REG; /* no content: the closure reads files through its read function */
+	}
+	(void)flag, (void)ftw;
+	return qn_stage_entry(uf_stage, &e, NULL) < 0 || qn_stage_entry_end(uf_stage, NULL) < 0;
+}
+
+static qn_tree *tree_unfinished(const char *root)
+{
+	qn_tree *t = qn_tree_new();
+	uf_stage = qn_stage_new(0, 4096, NULL, NULL);
+	uf_skip = strlen(root);
+	CHECK(nftw(root, uf_walk, 16, FTW_PHYS) == 0);
+	CHECK(qn_tree_merge(t, uf_stage, NULL) == 0);
+	qn_stage_free(uf_stage);
+	return t;
+}
+
 /* Runs a closure (ELF or shebang) over the folder image at root and compares the result and the
  * warnings with exact expectations (both NULL-terminated). */
+static bool unfinished_trees; /* build trees with tree_unfinished */
+
 static void expect_closure(const char *root, const qn_closure_opts *base, bool shebang, const char *const *start,
 			   const char *const *want, const char *const *warns)
 {
-	qn_tree *t = tree_of(root);
+	qn_tree *t = unfinished_trees ? tree_unfinished(root) : tree_of(root);
 	if (!t)
 		return;
 	qn_closure_opts o = base ? *base : (qn_closure_opts){0};
@@ -983,6 +1025,394 @@ static void test_closure_tree(void)
 	    BASE_LIBC,        NULL};
 	static const char *const warn2[] = {"usr/bin/run.sh: interpreter \"/usr/bin/env\" not found", NULL};
 	expect_closure(r, NULL, true, start, want2, warn2);
+}
+
+/* RPATH, RUNPATH and LD_LIBRARY_PATH: which copy of a library each program gets. */
+static void test_closure_search_order(void)
+{
+	const char *r = "a";
+	base_image(r);
+	elf_spec x = X64(.type = QN_ET_DYN, .soname = "libx.so.1");
+	put_elf(r, "r1/libx.so.1", &x);
+	put_elf(r, "r2/libx.so.1", &x);
+	put_elf(r, "ll/libx.so.1", &x);
+	put_elf(r, "usr/lib/x86_64-linux-gnu/libx.so.1", &x);
+	elf_spec la = X64(.type = QN_ET_DYN, .soname = "liba.so.1", .needed = {"libb.so.1"});
+	put_elf(r, "usr/lib/x86_64-linux-gnu/liba.so.1", &la);
+	elf_spec lb = X64(.type = QN_ET_DYN, .soname = "libb.so.1");
+	put_elf(r, "r1/libb.so.1", &lb);
+	elf_spec rp = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libx.so.1"}, .rpath = "/r1");
+	put_elf(r, "usr/bin/rp", &rp);
+	elf_spec both =
+	    X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libx.so.1"}, .rpath = "/r1", .runpath = "/r2");
+	put_elf(r, "usr/bin/both", &both);
+	elf_spec run = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libx.so.1"}, .runpath = "/r2");
+	put_elf(r, "usr/bin/run", &run);
+	elf_spec chain = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"liba.so.1"}, .rpath = "/r1");
+	put_elf(r, "usr/bin/chain", &chain);
+	elf_spec chain2 = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"liba.so.1"}, .runpath = "/r1");
+	put_elf(r, "usr/bin/chain2", &chain2);
+	qn_closure_opts ll = {.ld_library_path = "/nowhere::/ll"}; /* an empty element is the working folder */
+
+	/* DT_RPATH comes before LD_LIBRARY_PATH */
+	static const char *const s_rp[] = {"usr/bin/rp", NULL};
+	static const char *const w_rp[] = {"usr/bin/rp", BASE_LD, "r1/libx.so.1", NULL};
+	expect_closure(r, NULL, false, s_rp, w_rp, NULL);
+	expect_closure(r, &ll, false, s_rp, w_rp, NULL);
+	/* with a DT_RUNPATH the object's DT_RPATH is ignored */
+	static const char *const s_both[] = {"usr/bin/both", NULL};
+	static const char *const w_both[] = {"usr/bin/both", BASE_LD, "r2/libx.so.1", NULL};
+	expect_closure(r, NULL, false, s_both, w_both, NULL);
+	/* LD_LIBRARY_PATH comes before DT_RUNPATH */
+	static const char *const s_run[] = {"usr/bin/run", NULL};
+	static const char *const w_run[] = {"usr/bin/run", BASE_LD, "r2/libx.so.1", NULL};
+	static const char *const w_run_ll[] = {"usr/bin/run", BASE_LD, "ll/libx.so.1", NULL};
+	expect_closure(r, NULL, false, s_run, w_run, NULL);
+	expect_closure(r, &ll, false, s_run, w_run_ll, NULL);
+	/* the program's DT_RPATH serves its dependencies' dependencies too */
+	static const char *const s_chain[] = {"usr/bin/chain", NULL};
+	static const char *const w_chain[] = {
+	    "usr/bin/chain", BASE_LD, "lib/x86_64-linux-gnu/liba.so.1", "usr/lib/x86_64-linux-gnu/liba.so.1",
+	    "r1/libb.so.1",  NULL};
+	expect_closure(r, NULL, false, s_chain, w_chain, NULL);
+	/* its DT_RUNPATH does not */
+	static const char *const s_chain2[] = {"usr/bin/chain2", NULL};
+	static const char *const w_chain2[] = {"usr/bin/chain2", BASE_LD, "lib/x86_64-linux-gnu/liba.so.1",
+					       "usr/lib/x86_64-linux-gnu/liba.so.1", NULL};
+	static const char *const warn_chain2[] = {"libb.so.1 (needed by usr/lib/x86_64-linux-gnu/liba.so.1): not found",
+						  NULL};
+	expect_closure(r, NULL, false, s_chain2, w_chain2, warn_chain2);
+	/* no search list: the default folders, /lib/x86_64-linux-gnu first */
+	elf_spec plain = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libx.so.1", "libc.so.6"});
+	put_elf(r, "usr/bin/plain", &plain);
+	static const char *const s_plain[] = {"usr/bin/plain", NULL};
+	static const char *const w_plain[] = {
+	    "usr/bin/plain", BASE_LD, "lib/x86_64-linux-gnu/libx.so.1", "usr/lib/x86_64-linux-gnu/libx.so.1",
+	    BASE_LIBC,       NULL};
+	expect_closure(r, NULL, false, s_plain, w_plain, NULL);
+	/* LD_PRELOAD (spaces or colons) is mapped before DT_NEEDED, searched like it */
+	/* (with the program as their loader: its DT_RPATH applies); a preloaded SONAME satisfies a
+	 * later DT_NEEDED of the same name; a preload that is not found is skipped */
+	qn_closure_opts pre = {.ld_preload = "libb.so.1 libzz.so.9:/r2/libx.so.1"};
+	static const char *const w_pre[] = {"usr/bin/rp", BASE_LD, "r1/libb.so.1", "r2/libx.so.1", NULL};
+	static const char *const warn_pre[] = {"libzz.so.9 (needed by LD_PRELOAD): not found", NULL};
+	expect_closure(r, &pre, false, s_rp, w_pre, warn_pre);
+}
+
+/* $ORIGIN in DT_RPATH and LD_LIBRARY_PATH is the program's real folder. */
+static void test_closure_origin(void)
+{
+	const char *r = "o";
+	base_image(r);
+	elf_spec p = X64(.type = QN_ET_DYN, .soname = "libp.so.1");
+	put_elf(r, "usr/lib/priv/libp.so.1", &p);
+	elf_spec q = X64(.type = QN_ET_DYN, .soname = "libq.so.1");
+	put_elf(r, "usr/bin/priv2/libq.so.1", &q);
+	elf_spec orig = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libp.so.1", "libq.so.1"},
+			    .rpath = "$ORIGIN/../lib/priv:${ORIGIN}/priv2");
+	put_elf(r, "usr/bin/orig", &orig);
+	put_link(r, "usr/local/bin/orig", "../../bin/orig");
+	/* "$ORIGIN/../lib/priv" climbs out of usr/bin; the link's own ".." stay inside its folder */
+	static const char *const start[] = {"usr/local/bin/orig", NULL};
+	static const char *const want[] = {"usr/local/bin/orig",
+					   "usr/bin/orig",
+					   BASE_LD,
+					   "usr/bin",
+					   "usr/lib/priv/libp.so.1",
+					   "usr/bin/priv2/libq.so.1",
+					   NULL};
+	expect_closure(r, NULL, false, start, want, NULL);
+	elf_spec lq = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libq.so.1"});
+	put_elf(r, "usr/bin/lq", &lq);
+	qn_closure_opts o = {.ld_library_path = "$ORIGIN/priv2"};
+	static const char *const s_lq[] = {"usr/bin/lq", NULL};
+	static const char *const w_lq[] = {"usr/bin/lq", BASE_LD, "usr/bin/priv2/libq.so.1", NULL};
+	expect_closure(r, &o, false, s_lq, w_lq, NULL);
+	/* an unknown token drops its element, with a warning */
+	elf_spec tok = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libq.so.1"}, .rpath = "$ORIGIN/priv2");
+	put_elf(r, "usr/bin/tok", &tok);
+	static const char *const s_tok[] = {"usr/bin/tok", NULL};
+	static const char *const w_tok[] = {"usr/bin/tok", BASE_LD, "usr/bin/priv2/libq.so.1", NULL};
+	expect_closure(r, NULL, false, s_tok, w_tok, NULL);
+}
+
+/* /etc/ld.so.cache: entries of the program's ABI, CPU-specific ones kept too, a stale entry
+ * falling through to the default folders; the configuration that rebuilds it is kept. */
+static void test_closure_cache(void)
+{
+	const char *r = "c";
+	base_image(r);
+	static const cent ents[] = {
+	    {0x0303, "libgone.so.1", "/opt/gone/libgone.so.1", 0},
+	    {0x0303, "libh.so.1", "/opt/q/glibc-hwcaps/x86-64-v3/libh.so.1", (1ULL << 62) | 1},
+	    {0x0303, "libh.so.1", "/opt/q/libh.so.1", 0},
+	    {0x0003, "libq.so.1", "/opt/q32/libq.so.1", 0},
+	    {0x0303, "libq.so.1", "/opt/q/libq.so.1", 0},
+	};
+	size_t len;
+	uint8_t *cache = make_cache(C_NEW, false, 2, ents, QN_ARRAY_LEN(ents), &len);
+	put_file(r, "etc/ld.so.cache", cache, len, 0644);
+	free(cache);
+	put_file(r, "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n", 33, 0644);
+	put_file(r, "etc/ld.so.conf.d/q.conf", "/opt/q\n", 7, 0644);
+	elf_spec lq = X64(.type = QN_ET_DYN, .soname = "libq.so.1");
+	put_elf(r, "opt/q/libq.so.1", &lq);
+	put_elf(r, "opt/q32/libq.so.1", &lq);
+	elf_spec lh = X64(.type = QN_ET_DYN, .soname = "libh.so.1");
+	put_elf(r, "opt/q/libh.so.1", &lh);
+	put_elf(r, "opt/q/glibc-hwcaps/x86-64-v3/libh.so.1", &lh);
+	elf_spec lg = X64(.type = QN_ET_DYN, .soname = "libgone.so.1");
+	put_elf(r, "usr/lib/x86_64-linux-gnu/libgone.so.1", &lg);
+	elf_spec ls = X64(.type = QN_ET_DYN, .soname = "libs.so.1");
+	put_elf(r, "opt/q/libs.so.1", &ls);
+	elf_spec cq = X64(.type = QN_ET_DYN, .interp = INTERP64,
+			  .needed = {"libq.so.1", "libh.so.1", "libgone.so.1", "libc.so.6"});
+	put_elf(r, "usr/bin/cq", &cq);
+	static const char *const s_cq[] = {"usr/bin/cq", NULL};
+	static const char *const w_cq[] = {"usr/bin/cq",
+					   BASE_LD,
+					   "opt/q/libq.so.1",
+					   "opt/q/glibc-hwcaps/x86-64-v3/libh.so.1",
+					   "opt/q/libh.so.1",
+					   "lib/x86_64-linux-gnu/libgone.so.1",
+					   "usr/lib/x86_64-linux-gnu/libgone.so.1",
+					   BASE_LIBC,
+					   "etc/ld.so.cache",
+					   "etc/ld.so.conf",
+					   "etc/ld.so.conf.d/q.conf",
+					   NULL};
+	expect_closure(r, NULL, false, s_cq, w_cq, NULL);
+	/* a library in an ld.so.conf folder that the cache does not list: not found, and why */
+	elf_spec st = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libs.so.1"});
+	put_elf(r, "usr/bin/stale", &st);
+	static const char *const s_st[] = {"usr/bin/stale", NULL};
+	static const char *const w_st[] = {"usr/bin/stale",           BASE_LD, "etc/ld.so.cache", "etc/ld.so.conf",
+					   "etc/ld.so.conf.d/q.conf", NULL};
+	static const char *const warn_st[] = {
+	    "libs.so.1 (needed by usr/bin/stale): not found (libs.so.1 is in /opt/q, listed in ld.so.conf, but "
+	    "etc/ld.so.cache does not list it: the cache is stale)",
+	    NULL};
+	expect_closure(r, NULL, false, s_st, w_st, warn_st);
+	/* a cache the loader rejects is searched past, and said so */
+	put_file(r, "etc/ld.so.cache", "glibc-ld.so.cache1.1", 20, 0644);
+	static const char *const w_bad[] = {"usr/bin/stale", BASE_LD, NULL};
+	static const char *const warn_bad[] = {
+	    "etc/ld.so.cache ignored, as the loader ignores it: ld.so.cache: new-format header truncated",
+	    "libs.so.1 (needed by usr/bin/stale): not found (libs.so.1 is in /opt/q, listed in ld.so.conf, but the "
+	    "image has no usable etc/ld.so.cache)",
+	    NULL};
+	expect_closure(r, NULL, false, s_st, w_bad, warn_bad);
+}
+
+/* DF_1_NODEFLIB: no default folders and no cache entries below them, for that object only. */
+static void test_closure_nodeflib(void)
+{
+	const char *r = "n";
+	base_image(r);
+	static const cent ents[] = {
+	    {0x0303, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 0},
+	    {0x0303, "libn.so.1", "/opt/n/libn.so.1", 0},
+	};
+	size_t len;
+	uint8_t *cache = make_cache(C_NEW, false, 2, ents, QN_ARRAY_LEN(ents), &len);
+	put_file(r, "etc/ld.so.cache", cache, len, 0644);
+	free(cache);
+	elf_spec ln = X64(.type = QN_ET_DYN, .soname = "libn.so.1");
+	put_elf(r, "opt/n/libn.so.1", &ln);
+	elf_spec ln2 = X64(.type = QN_ET_DYN, .soname = "libn2.so.1", .needed = {"libc.so.6"});
+	put_elf(r, "opt/n/libn2.so.1", &ln2);
+	elf_spec nd = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libn.so.1", "libc.so.6"},
+			  .flags_1 = QN_DF_1_NODEFLIB);
+	put_elf(r, "usr/bin/nd", &nd);
+	static const char *const s_nd[] = {"usr/bin/nd", NULL};
+	static const char *const w_nd[] = {"usr/bin/nd", BASE_LD, "opt/n/libn.so.1", "etc/ld.so.cache", NULL};
+	static const char *const warn_nd[] = {"libc.so.6 (needed by usr/bin/nd): not found", NULL};
+	expect_closure(r, NULL, false, s_nd, w_nd, warn_nd);
+	/* the flag is not inherited: libn2 gets libc from the cache */
+	elf_spec nd2 = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libn2.so.1"}, .runpath = "/opt/n",
+			   .flags_1 = QN_DF_1_NODEFLIB);
+	put_elf(r, "usr/bin/nd2", &nd2);
+	static const char *const s_nd2[] = {"usr/bin/nd2", NULL};
+	static const char *const w_nd2[] = {"usr/bin/nd2", BASE_LD,           "opt/n/libn2.so.1",
+					    BASE_LIBC,     "etc/ld.so.cache", NULL};
+	expect_closure(r, NULL, false, s_nd2, w_nd2, NULL);
+}
+
+/* Missing libraries and interpreters, symlink loops, relative interpreters. */
+static void test_closure_odd(void)
+{
+	const char *r = "d";
+	base_image(r);
+	elf_spec miss = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libnone.so.1", "libc.so.6"});
+	put_elf(r, "usr/bin/miss", &miss);
+	static const char *const s_miss[] = {"usr/bin/miss", NULL};
+	static const char *const w_miss[] = {"usr/bin/miss", BASE_LD, BASE_LIBC, NULL};
+	static const char *const warn_miss[] = {"libnone.so.1 (needed by usr/bin/miss): not found", NULL};
+	expect_closure(r, NULL, false, s_miss, w_miss, warn_miss);
+	/* a missing interpreter: the kernel's exec fails, nothing else is opened */
+	elf_spec noint = X64(.type = QN_ET_DYN, .interp = "/lib/ld-missing.so.1", .needed = {"libc.so.6"});
+	put_elf(r, "usr/bin/noint", &noint);
+	static const char *const s_noint[] = {"usr/bin/noint", NULL};
+	static const char *const w_noint[] = {"usr/bin/noint", NULL};
+	static const char *const warn_noint[] = {"usr/bin/noint: interpreter \"/lib/ld-missing.so.1\" not found", NULL};
+	expect_closure(r, NULL, false, s_noint, w_noint, warn_noint);
+	/* symlink loops: quench refuses such an image when it builds the tree; the closure bounds
+	 * its lookups as the kernel does (40 links) all the same, over a tree built without that check.
+	 * A start path that loops is skipped quietly. */
+	put_link(r, "usr/bin/loop1", "loop2");
+	put_link(r, "usr/bin/loop2", "loop1");
+	char ref[4200], *abs = realpath(r, NULL);
+	snprintf(ref, sizeof(ref), "dir:%s", abs ? abs : r);
+	free(abs);
+	qn_error *err = NULL;
+	qn_image *img = qn_image_open(ref, NULL, &err);
+	qn_tree *looped = img ? qn_tree_build(img, NULL, &err) : NULL;
+	CHECK(!looped);
+	CHECK_CONTAINS(err ? err->msg : NULL, "symlink loop");
+	qn_tree_free(looped);
+	qn_image_free(img);
+	qn_error_free(err);
+	unfinished_trees = true;
+	static const char *const s_loop[] = {"usr/bin/loop1", NULL};
+	static const char *const w_none[] = {NULL};
+	expect_closure(r, NULL, false, s_loop, w_none, NULL);
+	/* a loop in an existing search folder ends that list (glibc's open_path gives up on ELOOP):
+	 * the copy in the later default folder /usr/lib is never reached, and the loop is kept so
+	 * that the hardened image fails the same way */
+	put_link(r, "usr/lib/x86_64-linux-gnu/libloop.so.1", "libloop.so.1");
+	elf_spec ll = X64(.type = QN_ET_DYN, .soname = "libloop.so.1");
+	put_elf(r, "usr/lib/libloop.so.1", &ll);
+	elf_spec lp = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libloop.so.1", "libc.so.6"});
+	put_elf(r, "usr/bin/lp", &lp);
+	static const char *const s_lp[] = {"usr/bin/lp", NULL};
+	static const char *const w_lp[] = {
+	    "usr/bin/lp", BASE_LD, "lib/x86_64-linux-gnu/libloop.so.1", "usr/lib/x86_64-linux-gnu/libloop.so.1",
+	    BASE_LIBC,    NULL};
+	static const char *const warn_lp[] = {"libloop.so.1 (needed by usr/bin/lp): not found (a search list ended at "
+					      "lib/x86_64-linux-gnu/libloop.so.1: too many levels of symbolic links)",
+					      NULL};
+	expect_closure(r, NULL, false, s_lp, w_lp, warn_lp);
+	/* a search folder that is itself a loop does not exist for the loader: the list goes on */
+	put_link(r, "opt/self", "self");
+	elf_spec ld = X64(.type = QN_ET_DYN, .soname = "libd.so.1");
+	put_elf(r, "opt/d/libd.so.1", &ld);
+	elf_spec lp2 = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libd.so.1"}, .rpath = "/opt/self:/opt/d");
+	put_elf(r, "usr/bin/lp2", &lp2);
+	static const char *const s_lp2[] = {"usr/bin/lp2", NULL};
+	static const char *const w_lp2[] = {"usr/bin/lp2", BASE_LD, "opt/d/libd.so.1", NULL};
+	expect_closure(r, NULL, false, s_lp2, w_lp2, NULL);
+	unfinished_trees = false;
+	CHECK(unlink("d/usr/bin/loop1") == 0 && unlink("d/usr/bin/loop2") == 0 && unlink("d/opt/self") == 0 &&
+	      unlink("d/usr/lib/x86_64-linux-gnu/libloop.so.1") == 0);
+	/* a relative PT_INTERP is opened from the working folder of the exec */
+	elf_spec rel = X64(.type = QN_ET_DYN, .interp = "lib64/ld-linux-x86-64.so.2");
+	put_elf(r, "usr/bin/rel", &rel);
+	static const char *const s_rel[] = {"usr/bin/rel", NULL};
+	static const char *const w_rel[] = {"usr/bin/rel", BASE_LD, NULL};
+	expect_closure(r, NULL, false, s_rel, w_rel, NULL);
+	qn_closure_opts usr = {.cwd = "/usr"};
+	static const char *const w_rel_usr[] = {"usr/bin/rel", "usr/lib64/ld-linux-x86-64.so.2", "lib",
+						"usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", NULL};
+	expect_closure(r, &usr, false, s_rel, w_rel_usr, NULL);
+	mkdirs("d/srv");
+	qn_closure_opts srv = {.cwd = "/srv"};
+	static const char *const warn_rel[] = {"usr/bin/rel: interpreter \"lib64/ld-linux-x86-64.so.2\" not found",
+					       NULL};
+	expect_closure(r, &srv, false, s_rel, s_rel, warn_rel);
+}
+
+/* "#!" lines: env with and without -S, PATH, nested interpreters and the kernel's limit. */
+static void test_closure_scripts(void)
+{
+	const char *r = "s";
+	base_image(r);
+	elf_spec prog = X64(.type = QN_ET_DYN, .interp = INTERP64, .needed = {"libc.so.6"});
+	put_elf(r, "usr/bin/env", &prog);
+	put_elf(r, "usr/bin/python3.11", &prog);
+	put_link(r, "usr/bin/python3", "python3.11");
+	put_elf(r, "opt/bin/python3", &prog);
+	const char *sc[][2] = {
+	    {"usr/local/bin/s1", "#!/usr/bin/env -S python3 -u\n"},
+	    {"usr/local/bin/s2", "#!/usr/bin/env -S VAR=1 -i python3\n"},
+	    {"usr/local/bin/s3", "#!/usr/bin/env -S -u HOME python3\n"},
+	    {"usr/local/bin/s4", "#!/usr/bin/env python3 -u\n"},
+	    {"usr/local/bin/tool", "#! /usr/local/bin/wrap\n"},
+	    {"usr/local/bin/wrap", "#!/usr/bin/python3 -E\n"},
+	    {"usr/local/bin/selfy", "#!/usr/local/bin/selfy\n"},
+	    {"usr/local/bin/c0", "#!/usr/bin/python3\n"},
+	};
+	for (size_t i = 0; i < QN_ARRAY_LEN(sc); i++)
+		put_file(r, sc[i][0], sc[i][1], strlen(sc[i][1]), 0755);
+	for (int i = 1; i <= 5; i++) {
+		char p[64], body[64];
+		snprintf(p, sizeof(p), "usr/local/bin/c%d", i);
+		snprintf(body, sizeof(body), "#!/usr/local/bin/c%d\n", i - 1);
+		put_file(r, p, body, strlen(body), 0755);
+	}
+#define PY "usr/bin/env", "usr/bin/python3", "usr/bin/python3.11", BASE_LD, BASE_LIBC
+	/* -S splits the argument; options and assignments come before the command */
+	for (int i = 1; i <= 3; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "usr/local/bin/s%d", i);
+		const char *start[] = {s, NULL};
+		const char *want[] = {s, PY, NULL};
+		expect_closure(r, NULL, true, start, want, NULL);
+	}
+	/* without -S the kernel passes "python3 -u" as one name, which env does not find */
+	static const char *const s4[] = {"usr/local/bin/s4", NULL};
+	static const char *const w4[] = {"usr/local/bin/s4", "usr/bin/env", BASE_LD, BASE_LIBC, NULL};
+	static const char *const warn4[] = {"usr/local/bin/s4: \"python3 -u\" (run by env) not found along PATH", NULL};
+	expect_closure(r, NULL, true, s4, w4, warn4);
+	/* PATH from the image's Env decides which python3 env runs */
+	qn_closure_opts path = {.path = "/opt/bin:/usr/bin"};
+	static const char *const s1[] = {"usr/local/bin/s1", NULL};
+	static const char *const w1[] = {"usr/local/bin/s1", "usr/bin/env", "opt/bin/python3", BASE_LD,
+					 BASE_LIBC,          NULL};
+	expect_closure(r, &path, true, s1, w1, NULL);
+	/* an interpreter that is a script itself */
+	static const char *const st[] = {"usr/local/bin/tool", NULL};
+	static const char *const wt[] = {"usr/local/bin/tool",
+					 "usr/local/bin/wrap",
+					 "usr/bin/python3",
+					 "usr/bin/python3.11",
+					 BASE_LD,
+					 BASE_LIBC,
+					 NULL};
+	expect_closure(r, NULL, true, st, wt, NULL);
+	/* c4 runs through c3..c0 (four script interpreters): allowed; c5 needs five: ELOOP */
+	static const char *const sc4[] = {"usr/local/bin/c4", NULL};
+	static const char *const wc4[] = {"usr/local/bin/c4",
+					  "usr/local/bin/c3",
+					  "usr/local/bin/c2",
+					  "usr/local/bin/c1",
+					  "usr/local/bin/c0",
+					  "usr/bin/python3",
+					  "usr/bin/python3.11",
+					  BASE_LD,
+					  BASE_LIBC,
+					  NULL};
+	expect_closure(r, NULL, true, sc4, wc4, NULL);
+	static const char *const sc5[] = {"usr/local/bin/c5", NULL};
+	static const char *const wc5[] = {"usr/local/bin/c5",
+					  "usr/local/bin/c4",
+					  "usr/local/bin/c3",
+					  "usr/local/bin/c2",
+					  "usr/local/bin/c1",
+					  "usr/local/bin/c0",
+					  NULL};
+	static const char *const warnc5[] = {
+	    "usr/local/bin/c0: more than 4 levels of \"#!\" interpreters; the kernel refuses it", NULL};
+	expect_closure(r, NULL, true, sc5, wc5, warnc5);
+	static const char *const sself[] = {"usr/local/bin/selfy", NULL};
+	static const char *const warnself[] = {
+	    "usr/local/bin/selfy: more than 4 levels of \"#!\" interpreters (they loop); the kernel refuses it", NULL};
+	expect_closure(r, NULL, true, sself, sself, warnself);
+	/* the shebang closure skips ELF files, the ELF closure skips scripts */
+	static const char *const sp[] = {"usr/bin/python3.11", NULL};
+	static const char *const none[] = {NULL};
+	expect_closure(r, NULL, true, sp, none, NULL);
+	expect_closure(r, NULL, false, s1, none, NULL);
+#undef PY
 }
 
 /* ---- against glibc's own loader ---- */
@@ -1153,6 +1583,12 @@ int main(void)
 	TAP_RUN(test_glob);
 	TAP_RUN(test_ldconf);
 	TAP_RUN(test_closure_tree);
+	TAP_RUN(test_closure_search_order);
+	TAP_RUN(test_closure_origin);
+	TAP_RUN(test_closure_cache);
+	TAP_RUN(test_closure_nodeflib);
+	TAP_RUN(test_closure_odd);
+	TAP_RUN(test_closure_scripts);
 	TAP_RUN(test_closure_glibc_host);
 	TAP_RUN(test_closure_glibc_image);
 	return tap_done();
