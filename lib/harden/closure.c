@@ -19,6 +19,11 @@
  * Candidates of another ELF class or machine are skipped, as ld.so skips them; a candidate that
  * is not ELF, has the wrong byte order or cannot be parsed stops the search, because ld.so then
  * fails ("invalid ELF header"): the file is kept and a warning says so.
+ * A candidate in an existing folder whose lookup fails otherwise than "no such file" (a symlink
+ * loop, a link through a file) ends that one search list, as glibc's open_path does; the next
+ * list is still searched, and the links read on the way are kept so that the hardened image
+ * fails the same way. A program whose PT_INTERP is missing adds only itself: the kernel's exec
+ * fails before anything else is opened.
  *
  * The default folders are compiled into each glibc; we infer them from the image, per ABI:
  *   - Debian/Ubuntu multiarch, when lib/<triplet> or usr/lib/<triplet> exists:
@@ -1088,12 +1093,16 @@ static void run_interp(ctx *c, const char *script, const char *interp, const cha
 {
 	_cleanup_free_ char *iabs = absolute(c, interp);
 	_cleanup_free_ char *q = qn_str_quote(interp, 200);
-	if (!*interp)
+	/* without its interpreter the kernel's exec fails: nothing else is run */
+	if (!*interp) {
 		warn(c, "%s: \"#!\" line names no interpreter", script);
-	else if (!qn_harden_resolve(c->t, NULL, iabs, true, NULL, NULL))
+		return;
+	}
+	if (!qn_harden_resolve(c->t, NULL, iabs, true, NULL, NULL)) {
 		warn(c, "%s: interpreter \"%s\" not found", script, q);
-	else
-		run_any(c, iabs, depth + 1);
+		return;
+	}
+	run_any(c, iabs, depth + 1);
 	if (!arg || strcmp(qn_path_base(interp), "env"))
 		return;
 	_cleanup_free_ char *cmd = env_command(arg);

@@ -200,7 +200,9 @@ typedef struct {
  * out of (canonical), and the final file; plus etc/ld.so.cache and the ld.so.conf files when the
  * cache was consulted, and etc/ld.so.preload when present. Files found through glibc-hwcaps
  * and legacy hwcap subfolders are added too: which one the loader takes depends on the CPU.
- * Start paths that are missing or not ELF are skipped quietly. Libraries not found, files the
+ * A search list ends at a candidate whose lookup loops, as in glibc. A program whose interpreter
+ * is missing adds only itself (the kernel cannot start it). Start paths that are missing or not
+ * ELF are skipped quietly. Libraries not found, files the
  * loader would refuse, unreadable files and ignored caches become warnings (one line each, a new
  * char * pushed onto warnings, which may be NULL; the same line is not pushed twice in one call).
  * Returns 0, or -1 with err for a missing read function (QN_ERR_USAGE) or when the graph exceeds
