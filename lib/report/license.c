@@ -287,28 +287,6 @@ static json_t *lic_obj(const char *key, const char *val)
 	return json_pack("{s:{s:o}}", "license", key, qn_json_string(val));
 }
 
-/* One {"license":...} per top-level AND term; NULL when the expression has a top-level OR. */
-static json_t *split_and(const tok *t, size_t n)
-{
-	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		depth += t[i].k == T_LP ? 1 : t[i].k == T_RP ? -1 : 0;
-		if (depth == 0 && t[i].k == T_OR)
-			return NULL;
-	}
-	json_t *a = json_array();
-	for (size_t i = 0, start = 0; i <= n; i++) {
-		depth += i < n ? (t[i].k == T_LP ? 1 : t[i].k == T_RP ? -1 : 0) : 0;
-		if (i < n && !(depth == 0 && t[i].k == T_AND))
-			continue;
-		_cleanup_free_ char *term = xstrndup(t[start].s, (size_t)(t[i - 1].s + t[i - 1].n - t[start].s));
-		const char *id = i - start == 1 ? qn_spdx_licence_id(term) : NULL;
-		json_array_append_new(a, id ? lic_obj("id", id) : lic_obj("name", term));
-		start = i + 1;
-	}
-	return a;
-}
-
 json_t *qn_license_cdx(const char *text)
 {
 	_cleanup_free_ char *t = trimmed(text);
@@ -325,8 +303,17 @@ json_t *qn_license_cdx(const char *text)
 			const char *id = n == 1 ? qn_spdx_licence_id(p.out.data) : NULL;
 			res = id ? json_pack("[o]", lic_obj("id", id))
 				 : json_pack("[{s:o}]", "expression", qn_json_string(p.out.data));
-		} else if (rc == 0)
-			res = split_and(toks, n); /* an expression, but some terms are not SPDX ids */
+		} else if (rc == 0) {
+			/* an expression with terms that are not SPDX ids: one expression whose unknown
+			 * terms are LicenseRef-…, as in the SPDX document. Not one "name" per term: a list
+			 * of three or more licences crashes Debian's jsonschema 4.10 (it sorts dicts
+			 * while explaining the expression branch of the oneOf), and an expression keeps
+			 * OR and WITH, which separate names cannot. */
+			qn_strset refs = QN_STRSET_INIT;
+			_cleanup_free_ char *e = qn_license_spdx(t, &refs);
+			qn_license_refs_clear(&refs);
+			res = json_pack("[{s:o}]", "expression", qn_json_string(e));
+		}
 	}
 	free(toks);
 	qn_buf_clear(&p.out);

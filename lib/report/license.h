@@ -26,10 +26,10 @@ char *qn_license_spdx(const char *text, qn_strset *refs);
 void qn_license_refs_clear(qn_strset *refs);
 
 /* The CycloneDX `licenses` array for a declared licence text: [{"license":{"id":ID}}] for one
- * SPDX id, [{"expression":E}] for a valid expression of known ids, else one
- * {"license":{"id"|"name"}} per top-level AND term (or one "name" for the whole text). Invalid
- * ids never go into "id" (the schema refuses them). Returns a new reference, or NULL for
- * NULL/blank text. */
+ * SPDX id, [{"expression":E}] for an expression (terms that are not SPDX ids written as
+ * LicenseRef-…, as qn_license_spdx does), else one "name" for a text that is no expression.
+ * Invalid ids never go into "id" (the schema refuses them). Returns a new reference, or NULL
+ * for NULL/blank text. */
 json_t *qn_license_cdx(const char *text);
 
 #endif
