@@ -11,6 +11,7 @@
 #include "evidence_int.h"
 #include "util/digest.h"
 #include "util/json.h"
+#include "util/path.h"
 #include "util/strset.h"
 
 const json_t *qn_ev_get(const json_t *j, const char *path)
@@ -79,13 +80,35 @@ static void pct(qn_buf *b, const char *s)
 	}
 }
 
+/* The image reference inside a local source ("oci:DIR:REF", "docker-archive:FILE:NAME:TAG"),
+ * or the file's name without .tar when there is none. Caller frees. */
+static char *local_ref(const char *s)
+{
+	/* the path ends at the first colon (the source syntax allows no colon in it) */
+	const char *colon = strchr(s, ':');
+	if (colon && colon[1] && colon[1] != '@')
+		return xstrdup(colon + 1);
+	_cleanup_free_ char *path = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+	char *base = xstrdup(qn_path_base(path));
+	static const char *const exts[] = {".tar.gz", ".tgz", ".tar"};
+	for (size_t i = 0; i < QN_ARRAY_LEN(exts); i++)
+		if (qn_str_has_suffix(base, exts[i])) {
+			base[strlen(base) - strlen(exts[i])] = 0;
+			break;
+		}
+	return base;
+}
+
 char *qn_oci_purl(const char *name, const char *digest)
 {
 	const char *s = name ? name : "";
-	static const char *const transports[] = {"docker://", "docker-archive:", "oci-archive:", "oci:", "dir:"};
-	for (size_t i = 0; i < QN_ARRAY_LEN(transports); i++)
-		if (qn_str_has_prefix(s, transports[i]))
-			s += strlen(transports[i]);
+	static const char *const local[] = {"docker-archive:", "oci-archive:", "oci:", "dir:"};
+	_cleanup_free_ char *ref = NULL;
+	for (size_t i = 0; i < QN_ARRAY_LEN(local); i++)
+		if (qn_str_has_prefix(s, local[i]))
+			s = ref = local_ref(s + strlen(local[i]));
+	if (qn_str_has_prefix(s, "docker://"))
+		s += 9;
 	_cleanup_free_ char *copy = xstrndup(s, strcspn(s, "@"));
 	char *base = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
 	char *tag = strchr(base, ':');
