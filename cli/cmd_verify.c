@@ -377,11 +377,14 @@ static void print_text(FILE *f, const json_t *d)
 	if (!json_is_true(json_object_get(d, "missing_paths_checked")))
 		fprintf(f, "missing paths: not checked (no path recorder)\n");
 	else
-		fprintf(f, "missing paths: %s\n", json_array_size(miss) ? "" : "none");
+		fprintf(f, "missing paths: %zu\n", json_array_size(miss));
 	json_array_foreach (miss, i, p) {
 		const char *pkg = qn_json_str(p, "package");
-		fprintf(f, "  /%s  (looked up by %s%s%s)\n", qn_json_str(p, "path"), qn_json_str(p, "seen_by"),
-			pkg ? "; package " : "", pkg ? pkg : "");
+		const char *run = qn_json_str(p, "run"), *via = qn_json_str(p, "via");
+		fprintf(f, "  /%s  (%s%s%slooked up by %s%s%s%s%s)\n", qn_json_str(p, "path"), via ? "through /" : "",
+			via ? via : "", via ? "; " : "", qn_json_str(p, "seen_by"),
+			run && !strcmp(run, "original") ? " in the original run" : "",
+			run && !strcmp(run, "both") ? " in both runs" : "", pkg ? "; package " : "", pkg ? pkg : "");
 	}
 	const json_t *pc = json_object_get(json_object_get(d, "packages"), "counts");
 	fprintf(f, "packages: %lld kept, %lld trimmed, %lld removed (of %lld)\n", num(pc, "kept"), num(pc, "trimmed"),

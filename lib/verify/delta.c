@@ -109,6 +109,13 @@ static const json_t *findings(const json_t *scan)
 	return json_is_array(f) ? f : NULL;
 }
 
+/* A finding a VEX statement suppressed is not counted, as in the scan's own summary. */
+static bool suppressed(const json_t *f)
+{
+	const json_t *s = json_object_get(f, "suppressed_by_vex");
+	return s && !json_is_null(s) && !json_is_false(s);
+}
+
 /* package key -> "kept" / "trimmed" / "removed" (static strings) and key -> name */
 static void index_packages(const json_t *packages, qn_strset *state, qn_strset *names)
 {
@@ -136,10 +143,13 @@ json_t *qn_verify_cve_delta(const json_t *before, const json_t *after, const jso
 	json_t *f;
 	json_array_foreach (findings(after), i, f) {
 		_cleanup_free_ char *k = finding_key(f);
-		qn_strset_add(&in_after, k);
+		if (!suppressed(f))
+			qn_strset_add(&in_after, k);
 	}
 	qn_strset in_before = QN_STRSET_INIT;
 	json_array_foreach (findings(before), i, f) {
+		if (suppressed(f))
+			continue;
 		_cleanup_free_ char *k = finding_key(f), *sev = severity_of(f), *pk = pkg_key(f, "package");
 		const char *kind = kind_of(f);
 		qn_strset_add(&in_before, k);
@@ -166,6 +176,8 @@ json_t *qn_verify_cve_delta(const json_t *before, const json_t *after, const jso
 		}
 	}
 	json_array_foreach (findings(after), i, f) {
+		if (suppressed(f))
+			continue;
 		_cleanup_free_ char *k = finding_key(f), *sev = severity_of(f), *pk = pkg_key(f, "package");
 		json_int_t li = json_integer_value(json_object_get(json_object_get(f, "layer"), "index"));
 		_cleanup_free_ char *lk = xasprintf("%lld", (long long)li);

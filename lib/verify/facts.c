@@ -247,40 +247,57 @@ static void add_missing(json_t *list, qn_strset *done, const qn_verify_side *a, 
 {
 	if (!qn_strset_add(done, path))
 		return;
+	const char *key = via ? via : path;
+	bool in_a = qn_strset_has(&a->seen, key), in_b = qn_strset_has(&b->seen, key);
 	json_t *m = json_object();
 	qn_json_set_str(m, "path", path);
 	if (via)
 		qn_json_set_str(m, "via", via);
-	qn_json_set_str(m, "seen_by", qn_strset_get(&b->seen, via ? via : path));
+	qn_json_set_str(m, "seen_by", qn_strset_get(in_b ? &b->seen : &a->seen, key));
+	qn_json_set_str(m, "run", in_a && in_b ? "both" : in_b ? "hardened" : "original");
 	const qn_package *owner = qn_inventory_owner(a->inv, path);
 	if (owner)
 		qn_json_set_str(m, "package", owner->name);
 	json_array_append_new(list, m);
 }
 
+static void check_lookup(json_t *list, qn_strset *done, const qn_verify_side *a, const qn_verify_side *b,
+			 const char *path)
+{
+	/* the lookup answers in the original image and fails in the hardened one: the name itself
+	 * is gone, or it is still there as a symlink whose target is gone (the recorder cannot
+	 * tell whether the call followed it; a dangling link is a loss either way, since
+	 * hardening keeps the targets of the links it keeps) */
+	if (!qn_tree_resolve(a->tree, path, false, NULL, NULL))
+		return;
+	if (!qn_tree_resolve(b->tree, path, false, NULL, NULL)) {
+		add_missing(list, done, a, b, path, NULL);
+		return;
+	}
+	_cleanup_free_ char *target = NULL;
+	if (qn_tree_resolve(a->tree, path, true, &target, NULL) && !qn_tree_resolve(b->tree, path, true, NULL, NULL))
+		add_missing(list, done, a, b, target, path);
+}
+
 json_t *qn_verify_missing(const qn_verify_side *a, const qn_verify_side *b)
 {
+	/* both runs count: the hardened run shows lookups that now fail, and the original run
+	 * shows what the program reaches only after a successful lookup or a folder listing (an
+	 * importer that lists a folder never asks for a name the listing lacks) */
+	qn_strset all = QN_STRSET_INIT, done = QN_STRSET_INIT;
+	for (size_t i = 0; i < a->seen.cap; i++)
+		if (a->seen.keys[i])
+			qn_strset_add(&all, a->seen.keys[i]);
+	for (size_t i = 0; i < b->seen.cap; i++)
+		if (b->seen.keys[i])
+			qn_strset_add(&all, b->seen.keys[i]);
 	json_t *list = json_array();
-	qn_strset done = QN_STRSET_INIT;
 	size_t n;
-	const char **paths = qn_strset_sorted(&b->seen, &n);
-	for (size_t i = 0; i < n; i++) {
-		/* the lookup answered in the original image and fails in the hardened one: the name
-		 * itself is gone, or it is still there as a symlink whose target is gone (the
-		 * recorder cannot tell whether the call followed it; a dangling link is a loss
-		 * either way, since hardening keeps the targets of the links it keeps) */
-		if (!qn_tree_resolve(a->tree, paths[i], false, NULL, NULL))
-			continue;
-		if (!qn_tree_resolve(b->tree, paths[i], false, NULL, NULL)) {
-			add_missing(list, &done, a, b, paths[i], NULL);
-			continue;
-		}
-		_cleanup_free_ char *target = NULL;
-		if (qn_tree_resolve(a->tree, paths[i], true, &target, NULL) &&
-		    !qn_tree_resolve(b->tree, paths[i], true, NULL, NULL))
-			add_missing(list, &done, a, b, target, paths[i]);
-	}
+	const char **paths = qn_strset_sorted(&all, &n);
+	for (size_t i = 0; i < n; i++)
+		check_lookup(list, &done, a, b, paths[i]);
 	free(paths);
+	qn_strset_clear(&all);
 	qn_strset_clear(&done);
 	return list;
 }

@@ -212,7 +212,9 @@ static bool run_one(qn_verifying *v, qn_verify_side *s, qn_container *c, size_t 
 	const qn_probe *p = &v->o->probes->v[i];
 	qn_probe_result r;
 	mark_add(m, c, p->label);
+	double t0 = qn_now();
 	qn_probe_run(c, p, QN_MAX(1.0, QN_MIN(60.0, deadline - qn_now())), &r);
+	qn_debug("verify: %s: %s: %.2f s", s->which, p->label, qn_now() - t0);
 	mark_add(m, c, "command");
 	json_array_set_new(s->results, i, result_json(v, p, &r));
 	bool ran = r.ran;
@@ -246,7 +248,9 @@ static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error *
 		s->stopped_by = xstrdup("the command exited");
 	qn_container_running(c, &status);
 	s->exit_status = status;
+	double t0 = qn_now();
 	int rc = collect(s, c, &m, err);
+	qn_debug("verify: %s trace log: %zu paths, %.2f s", s->which, qn_strset_count(&s->seen), qn_now() - t0);
 	free(m.v);
 	qn_container_destroy(c);
 	return rc;
@@ -293,8 +297,10 @@ int qn_verify_run_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(s->results, json_null());
 	qn_info("verify: running the %s image %s", s->which, qn_image_ref(s->img));
+	double t0 = qn_now();
 	if (main_run(v, s, &next, err) < 0)
 		return -1;
+	qn_debug("verify: %s run: %.2f s (%s)", s->which, qn_now() - t0, s->stopped_by);
 	if (next < n && !qn_interrupted() && pause_run(v, s, next, err) < 0)
 		return -1;
 	if (qn_interrupted())
