@@ -322,7 +322,8 @@ static int read_strings(rd *r, const phdr_scan *s, const dyn_vals *d, qn_elf_inf
 	/* the names in section order: the needed list, with the single ones merged in */
 	size_t n = d->n_needed;
 	_cleanup_free_ dyn_str *all = xcalloc(n + 3, sizeof(dyn_str));
-	memcpy(all, d->needed, n * sizeof(dyn_str));
+	if (n)
+		memcpy(all, d->needed, n * sizeof(dyn_str));
 	for (int k = 0; k < 3; k++)
 		if (d->single[k].kind >= 0)
 			all[n++] = d->single[k];

@@ -470,7 +470,8 @@ void qn_tree_glob(const qn_tree *t, const char *pattern, qn_ptrvec *out)
 	size_t first = out->n;
 	/* canonical patterns ("etc/x") are taken from the root like absolute ones */
 	glob_rec(t, "", pattern, out, 0);
-	qsort(out->v + first, out->n - first, sizeof(void *), cmp_str);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(void *), cmp_str);
 }
 
 /* ---- the whole configuration ---- */
