@@ -1312,7 +1312,7 @@ static void test_closure_odd(void)
 	static const char *const w_rel_usr[] = {"usr/bin/rel", "usr/lib64/ld-linux-x86-64.so.2", "lib",
 						"usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", NULL};
 	expect_closure(r, &usr, false, s_rel, w_rel_usr, NULL);
-	mkdirs("d/srv");
+	put_file(r, "srv/data", "x", 1, 0644);
 	qn_closure_opts srv = {.cwd = "/srv"};
 	static const char *const warn_rel[] = {"usr/bin/rel: interpreter \"lib64/ld-linux-x86-64.so.2\" not found",
 					       NULL};
