@@ -12,7 +12,7 @@ static json_t *image_part(const json_t *img)
 	qn_json_set_str(o, "name", qn_ev_str(img, "ref", NULL));
 	qn_json_set_str(o, "digest", qn_ev_str(img, "digest", NULL));
 	qn_json_set_str(o, "config_digest", qn_ev_str(img, "config_digest", NULL));
-	static const char *const nums[] = {"size", "files", "packages"};
+	static const char *const nums[] = {"size", "bytes", "files", "packages"};
 	for (size_t i = 0; i < QN_ARRAY_LEN(nums); i++) {
 		const json_t *v = qn_ev_get(img, nums[i]);
 		json_object_set_new(o, nums[i], json_is_integer(v) ? json_copy((json_t *)v) : json_null());

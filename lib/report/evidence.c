@@ -82,8 +82,8 @@ char *qn_methodology_md(const json_t *v, const json_t *h)
 	size_t i;
 	json_t *s;
 	json_array_foreach (qn_ev_arr(c, "db.sources"), i, s)
-		qn_buf_printf(&b, "- Database source: %s (%s), fetched %s, %lld records\n", qn_ev_str(s, "name", "?"),
-			      qn_ev_str(s, "url", "no URL"), qn_ev_str(s, "fetched_at", "?"),
+		qn_buf_printf(&b, "- Database source: %s (%s), data of %s, %lld records\n", qn_ev_str(s, "name", "?"),
+			      qn_ev_str(s, "url", "no URL"), qn_ev_str(s, "fetched_at", qn_ev_str(s, "data_date", "?")),
 			      qn_ev_int(s, "records", 0));
 	qn_buf_adds(&b, "\n| CVE findings | CRITICAL | HIGH | MEDIUM | LOW | UNKNOWN | total |\n"
 			"|---|---|---|---|---|---|---|\n");
@@ -91,8 +91,9 @@ char *qn_methodology_md(const json_t *v, const json_t *h)
 	sev_line(&b, "before, app", qn_ev_get(c, "before.app"));
 	sev_line(&b, "after, base", qn_ev_get(c, "after.base"));
 	sev_line(&b, "after, app", qn_ev_get(c, "after.app"));
-	qn_buf_printf(&b, "\n%zu findings left with removed packages; %zu remain.\n",
-		      json_array_size(qn_ev_arr(c, "removed")), json_array_size(qn_ev_arr(c, "remaining")));
+	qn_buf_printf(&b, "\n%zu findings left with removed packages; %zu remain; %zu unexplained; %zu new.\n",
+		      json_array_size(qn_ev_arr(c, "removed")), json_array_size(qn_ev_arr(c, "remaining")),
+		      json_array_size(qn_ev_arr(c, "unexplained")), json_array_size(qn_ev_arr(c, "added")));
 	return qn_buf_steal(&b);
 }
 

@@ -100,7 +100,8 @@ static const char css[] =
     "8px;border-bottom:1px solid #e6eaf0;vertical-align:top}"
     "td.files{white-space:nowrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}td."
     "lbl{min-width:170px;word-break:normal}td.res{min-width:220px;word-break:break-word}"
-    "th{background:#f0f3f8;font-weight:600;color:#33405a}td.n,th.n{text-align:right;font-variant-numeric:"
+    "th{background:#f0f3f8;font-weight:600;color:#33405a}td.n,th.n{white-space:nowrap;text-align:right;font-variant-"
+    "numeric:"
     "tabular-nums}"
     "code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:"
     "break-all}"
@@ -263,11 +264,16 @@ static void summary(qn_buf *b, const json_t *v, const json_t *comp)
 		card(b, "CVE findings", val, d);
 	} else
 		card(b, "CVE findings", "&#8212;", "no vulnerability database given");
-	long long so = qn_ev_int(v, "size.original", 0), sh = qn_ev_int(v, "size.hardened", 0);
-	char s1[16], s2[16];
+	/* file bytes when verify gives them, else the layer (blob) sizes */
+	bool files = qn_ev_get(v, "size.original_bytes") != NULL;
+	long long so = qn_ev_int(v, files ? "size.original_bytes" : "size.original", 0),
+		  sh = qn_ev_int(v, files ? "size.hardened_bytes" : "size.hardened", 0);
+	char s1[16], s2[16], s3[16];
 	snprintf(val, sizeof(val), "%s", qn_fmt_size((uint64_t)QN_MAX(sh, 0), s2));
-	snprintf(d, sizeof(d), "from %s (%.1f%% less)", qn_fmt_size((uint64_t)QN_MAX(so, 0), s1),
-		 so > 0 ? 100.0 * (double)(so - sh) / (double)so : 0.0);
+	snprintf(d, sizeof(d), "%s from %s (%.1f%% less)%s%s", files ? "files" : "layers",
+		 qn_fmt_size((uint64_t)QN_MAX(so, 0), s1), so > 0 ? 100.0 * (double)(so - sh) / (double)so : 0.0,
+		 files ? "; layers " : "",
+		 files ? qn_fmt_size((uint64_t)QN_MAX(qn_ev_int(v, "size.hardened", 0), 0), s3) : "");
 	card(b, "Size", val, d);
 	snprintf(val, sizeof(val), "%zu removed", json_array_size(qn_ev_arr(v, "packages.removed")));
 	snprintf(d, sizeof(d), "%zu trimmed, %zu kept", json_array_size(qn_ev_arr(v, "packages.trimmed")),
@@ -287,7 +293,23 @@ static void summary(qn_buf *b, const json_t *v, const json_t *comp)
 	bool sig = qn_ev_bool(comp, "signed") == 1;
 	card(b, "Attestation", sig ? "<span class=\"ok\">signed</span>" : "<span class=\"bad\">unsigned</span>",
 	     "in-toto statement in a DSSE envelope");
-	qn_buf_adds(b, "</div></section>\n");
+	qn_buf_adds(b, "</div>");
+	const json_t *checks = qn_ev_get(v, "checks");
+	if (json_is_object(checks) && json_object_size(checks)) {
+		qn_buf_adds(b, "<p>Checks: ");
+		const char *k;
+		json_t *x;
+		bool first = true;
+		json_object_foreach ((json_t *)checks, k, x) {
+			qn_buf_printf(b, "%s<span class=\"%s\">", first ? "" : " &#183; ",
+				      json_is_true(x) ? "ok" : "bad");
+			esc(b, k);
+			qn_buf_printf(b, " %s</span>", json_is_true(x) ? "&#10003;" : "&#10007; failed");
+			first = false;
+		}
+		qn_buf_adds(b, "</p>");
+	}
+	qn_buf_adds(b, "</section>\n");
 }
 
 static void charts(qn_buf *b, const json_t *v)
@@ -299,9 +321,12 @@ static void charts(qn_buf *b, const json_t *v)
 		cve_chart(b, "Application CVEs by severity", qn_ev_get(c, "before.app"), qn_ev_get(c, "after.app"));
 	}
 	qn_buf_adds(b, "</div><div class=\"charts3\">\n");
-	hbar size[] = {{"original", qn_ev_int(v, "size.original", 0), "#8c99ad"},
-		       {"hardened", qn_ev_int(v, "size.hardened", 0), "#2b6cb0"}};
-	hbar_chart(b, "Image size (uncompressed)", size, 2, true);
+	hbar size[] = {{"original files", qn_ev_int(v, "size.original_bytes", 0), "#8c99ad"},
+		       {"hardened files", qn_ev_int(v, "size.hardened_bytes", 0), "#2b6cb0"},
+		       {"original layers", qn_ev_int(v, "size.original", 0), "#b6bfcc"},
+		       {"hardened layers", qn_ev_int(v, "size.hardened", 0), "#6c9bd2"}};
+	bool fb = qn_ev_get(v, "size.original_bytes") != NULL;
+	hbar_chart(b, "Image size (files uncompressed; layers as stored)", fb ? size : size + 2, fb ? 4 : 2, true);
 	hbar pk[] = {{"kept", (long long)json_array_size(qn_ev_arr(v, "packages.kept")), "#2b8a3e"},
 		     {"trimmed", (long long)json_array_size(qn_ev_arr(v, "packages.trimmed")), "#e8a317"},
 		     {"removed", (long long)json_array_size(qn_ev_arr(v, "packages.removed")), "#c92a2a"}};
@@ -404,8 +429,8 @@ static void cves(qn_buf *b, const json_t *v)
 	json_array_foreach (qn_ev_arr(c, "db.sources"), i, s) {
 		qn_buf_adds(b, i ? "; " : "");
 		esc(b, qn_json_str(s, "name"));
-		qn_buf_adds(b, " (fetched ");
-		esc(b, qn_json_str(s, "fetched_at"));
+		qn_buf_adds(b, " (data of ");
+		esc(b, qn_json_str(s, "fetched_at") ? qn_json_str(s, "fetched_at") : qn_json_str(s, "data_date"));
 		qn_buf_printf(b, ", %lld records)", qn_ev_int(s, "records", 0));
 	}
 	qn_buf_printf(b,
@@ -419,7 +444,23 @@ static void cves(qn_buf *b, const json_t *v)
 		      "<th>severity</th><th>package</th><th>layer</th><th>package state</th></tr>\n",
 		      json_array_size(left) <= 200 ? "open" : "", json_array_size(left));
 	cve_rows(b, left, false);
-	qn_buf_adds(b, "</table></details></section>\n");
+	qn_buf_adds(b, "</table></details>");
+	static const struct {
+		const char *key, *title;
+	} extra[] = {{"unexplained", "Gone without a removed package to explain it (a failure)"},
+		     {"added", "New in the hardened image (a failure)"}};
+	for (size_t e = 0; e < QN_ARRAY_LEN(extra); e++) {
+		const json_t *l = qn_ev_arr(c, extra[e].key);
+		if (!json_array_size(l))
+			continue;
+		qn_buf_printf(b,
+			      "<h3 class=\"bad\">%s (%zu)</h3><table><tr><th>CVE</th><th>severity</th><th>package</th>"
+			      "<th>layer</th><th>package state</th></tr>\n",
+			      extra[e].title, json_array_size(l));
+		cve_rows(b, l, false);
+		qn_buf_adds(b, "</table>");
+	}
+	qn_buf_adds(b, "</section>\n");
 }
 
 /* A probe result object as "key value" lines of its scalar members, one level of objects
