@@ -8,7 +8,7 @@ BUILD="gcc pkg-config meson ninja-build libjansson-dev libssl-dev zlib1g-dev lib
 RUN="runc"
 TEST="clang libclang-rt-14-dev clang-format python3 python3-jsonschema python3-rfc3987 skopeo umoci
   podman docker-registry mmdebstrap isal hyperfine rpm golang-go nginx-light sqlite3 xz-utils
-  time curl jq zstd"
+  time curl jq zstd chromium"
 pkgs="$BUILD $RUN"
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $TEST"
 # npm fetches Trivy; a nodejs from elsewhere may already bring it
