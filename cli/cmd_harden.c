@@ -38,7 +38,9 @@ static const char *help =
     "      --runtime NAME|PATH       runc (default), crun, or a runtime binary\n"
     "      --timeout SECONDS         wall-clock limit for the profile run (default 300)\n"
     "      --no-ptrace               fanotify only (misses stat/access/readlink lookups)\n"
-    "  -h, --help                    this help\n\n" QN_IMAGE_OPTS_HELP;
+    "  -h, --help                    this help\n\n"
+    "Exit status: 0 hardened; 1 hardened, but a probe failed on the original image; 2 usage error\n"
+    "or bad input; 3 runtime failure; 128+N interrupted by signal N (nothing is written).\n\n" QN_IMAGE_OPTS_HELP;
 
 enum {
 	O_FORMAT = QN_OPT_IMAGE_LAST + 1,
@@ -219,7 +221,11 @@ static int parse(args_t *a, int argc, char **argv)
 	};
 	int c;
 	optind = 1;
+	opterr = 0; /* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return qn_cli_usage_error("harden", "unknown option or missing value: %s", argv[optind - 1]),
+			       -1;
 		if (c == 'h') {
 			fputs(help, stdout);
 			return 1;
@@ -310,6 +316,14 @@ static int finish(args_t *a, json_t *report, qn_error *err)
 		fputs(s, stdout);
 	} else
 		summary(report);
+	/* the image is written, but a profile taken while the original failed its probes is not
+	 * one to trust: say so in the exit code */
+	const json_t *prof = json_object_get(report, "profile");
+	if (rc == QN_EXIT_OK && json_is_false(json_object_get(prof, "probes_ok"))) {
+		fprintf(stderr,
+			"quench: harden: probes failed on the original image (see the report's profile.probes)\n");
+		rc = QN_EXIT_FAIL;
+	}
 	return rc;
 }
 

@@ -78,6 +78,14 @@ static char *env_value(const json_t *config, const char *name)
 	return NULL;
 }
 
+/* The closure names the loader configuration it read to resolve libraries. The loader itself
+ * reads only ld.so.cache; ld.so.conf is ldconfig's input and stays only with ldconfig
+ * (qn_harden_loader_config). */
+static bool ldconfig_input(const char *path)
+{
+	return !strcmp(path, "etc/ld.so.conf") || qn_str_has_prefix(path, "etc/ld.so.conf.d/");
+}
+
 int qn_harden_closure(qn_hardening *h, qn_error **err)
 {
 	/* start from every kept regular file: ELF files and scripts are picked out by the closure */
@@ -106,7 +114,7 @@ int qn_harden_closure(qn_hardening *h, qn_error **err)
 	free(all);
 	const char **added = qn_strset_sorted(&out, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (!qn_keep_has(&h->keep, added[i]))
+		if (!qn_keep_has(&h->keep, added[i]) && !ldconfig_input(added[i]))
 			qn_keep_path(&h->keep, added[i], false, "closure");
 	free(added);
 	for (size_t i = 0; i < warnings.n; i++)

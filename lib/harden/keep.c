@@ -125,10 +125,14 @@ bool qn_path_glob_match(const char *pattern, const char *path)
 	const char *tail = dd + 2;
 	if (*tail == '/')
 		tail++;
-	size_t hl = strlen(head);
+	size_t hl = strlen(head), pl_all = strlen(path);
+	/* "dir/" followed by "**" names what is below dir, not dir itself */
+	bool below = hl && head[hl - 1] == '/';
 	/* the head must match a prefix of the path that ends at a folder boundary */
-	for (size_t i = 0; i <= strlen(path); i++) {
+	for (size_t i = 0; i <= pl_all; i++) {
 		if (i && path[i - 1] != '/' && path[i] && hl)
+			continue;
+		if (below && (i == 0 || path[i - 1] != '/' || !path[i]))
 			continue;
 		_cleanup_free_ char *pre = xstrndup(path, i);
 		size_t pl = strlen(pre);

@@ -2,8 +2,8 @@
  *
  * Essentials: what a running program needs even when a short profile never touched it — the
  * user and group databases, name service configuration, hosts and resolver files, the loader's
- * cache, os-release (scanners identify the OS by it), the CA bundle when a TLS
- * library is kept, the WorkingDir, Volumes, the user's home and /tmp.
+ * cache, os-release and the distribution's release files (scanners identify the OS by them),
+ * the CA bundle when a TLS library is kept, the WorkingDir, Volumes and /tmp.
  *
  * Rules: categories that are removed unless the profile used them (shells, package managers,
  * compilers, docs, locales, caches); switching one off keeps the whole category. Each rule
@@ -26,6 +26,12 @@ static const char *const essentials[] = {
     "etc/os-release",
     "usr/lib/os-release",
     "etc/ld.so.cache",
+    /* scanners name the distribution (and so pick its advisories) by these files */
+    "etc/debian_version",
+    "etc/alpine-release",
+    "etc/redhat-release",
+    "etc/system-release",
+    "etc/lsb-release",
     NULL,
 };
 
@@ -251,8 +257,18 @@ void qn_harden_tls_trust(qn_hardening *h)
 	walk_ctx w = {h, false};
 	qn_tree_walk(h->tree, tls_scan, &w);
 	if (w.tls) {
-		static const char *ca[] = {"etc/ssl/certs",     "usr/lib/ssl",      "etc/ssl/openssl.cnf",
-					   "etc/pki/tls/certs", "etc/ssl/cert.pem", NULL};
+		/* the trust store and OpenSSL's configuration; not usr/lib/ssl/misc (CA scripts) */
+		static const char *ca[] = {"etc/ssl/certs",
+					   "etc/ssl/openssl.cnf",
+					   "etc/ssl/cert.pem",
+					   "usr/lib/ssl/certs",
+					   "usr/lib/ssl/cert.pem",
+					   "usr/lib/ssl/openssl.cnf",
+					   "etc/pki/tls/certs",
+					   "etc/pki/tls/cert.pem",
+					   "etc/pki/ca-trust/extracted",
+					   "etc/ca-certificates.conf",
+					   NULL};
 		for (size_t i = 0; ca[i]; i++) {
 			const qn_node *n = qn_tree_resolve(h->tree, ca[i], true, NULL, NULL);
 			if (n && n->type == QN_NODE_DIR)

@@ -37,6 +37,25 @@ check "host: the exec of $PY is logged" has_line "$L" $'exec\t'"$PY"
 check "host: json's module file is logged" has_path "$L" "$JSONPY"
 check "host: the ELF interpreter mapped by exec is logged" grep -qE $'^exec\t/.*/ld-linux' "$L"
 check "host: the first line says what wrote the log" has_line "$L" "# quench-trace 1"
+# lookups that only look at a name, and a failed open of a file that exists, are logged by call
+mkdir -p "$T/look" && echo x >"$T/look/file" && ln -sfn file "$T/look/link"
+L4=$T/look.log
+expect_exit 0 "host: a command that only looks at names runs" "$QT" --log "$L4" -- python3 -c '
+import os, sys
+d = sys.argv[1]
+os.stat(d + "/file"); os.lstat(d + "/link"); os.access(d + "/file", os.R_OK); os.readlink(d + "/link")
+try:
+    os.open(d + "/file", os.O_RDONLY | os.O_DIRECTORY)
+except NotADirectoryError:
+    pass
+os.path.exists(d + "/absent")' "$T/look"
+logged() { grep -qE "^($1)"$'	'"$2\$" "$L4"; }
+check "host: stat is logged" logged 'stat|newfstatat|statx' "$T/look/file"
+check "host: lstat is logged (of the link itself)" logged 'lstat|newfstatat|statx' "$T/look/link"
+check "host: access is logged" logged 'access|faccessat|faccessat2' "$T/look/file"
+check "host: readlink is logged" logged 'readlink|readlinkat' "$T/look/link"
+check "host: a failed open of an existing file (ENOTDIR) is logged" logged 'open|openat|openat2' "$T/look/file"
+check "host: a failed lookup of an absent path is logged" logged 'stat|newfstatat|statx' "$T/look/absent"
 L2=$T/nested.log
 expect_exit 0 "host: nested children run" "$QT" --log "$L2" -- sh -c 'sh -c "sh -c \"head -c1 /etc/os-release\"" >/dev/null'
 check "host: a grandchild's grandchild's open is logged" has_line "$L2" $'openat\t/etc/os-release'
@@ -61,6 +80,16 @@ kill -TERM "$tracer"
 wait "$tracer"
 rc=$?
 if [ "$rc" = 42 ]; then ok "host: SIGTERM to the tracer reaches the command"; else not_ok "host: SIGTERM forwarded (exit $rc, want 42)"; fi
+
+# --pause: runs nothing, waits for a stop signal, exits 0
+"$QT" --pause &
+pauser=$!
+sleep 0.3
+check "host: --pause keeps running" kill -0 "$pauser"
+kill -TERM "$pauser"
+wait "$pauser"
+rc=$?
+check "host: --pause exits 0 on SIGTERM (got $rc)" test "$rc" = 0
 
 # ---- inside a runc container, as PID 1 ----
 if ! have runc; then skip "runc container" "runc is not installed"; done_testing; exit; fi
@@ -113,4 +142,20 @@ wait "$runner"
 rc=$?
 if [ "$rc" = 42 ]; then ok "container: runc kill TERM reaches the command through PID 1"; else
   not_ok "container: runc kill TERM (exit $rc, want 42)"; sed 's/^/#   /' "$T/c2.err" | head -5; fi
+
+# --pause as PID 1: `runc kill TERM` stops it (PID 1 ignores signals it has no handler for)
+ID=quench-trace-test-$$-$RANDOM
+IDS+=("$ID")
+bundle '["/.quench-bin/quench-trace", "--pause"]'
+(cd "$B" && runc run "$ID" </dev/null >"$T/c3.out" 2>"$T/c3.err") &
+runner=$!
+for _ in $(seq 100); do runc state "$ID" 2>/dev/null | grep -q '"running"' && break; sleep 0.05; done
+check "container: --pause runs as PID 1" bash -c "runc state '$ID' | grep -q '\"running\"'"
+runc kill "$ID" TERM >/dev/null 2>&1
+(sleep 10; runc kill "$ID" KILL >/dev/null 2>&1) &
+watchdog=$!
+wait "$runner"
+rc=$?
+kill "$watchdog" 2>/dev/null
+check "container: --pause as PID 1 exits 0 on runc kill TERM (got $rc)" test "$rc" = 0
 done_testing
