@@ -1,7 +1,8 @@
 #!/bin/bash
 # quench inspect on the five real test images in all three formats: each format gives the same
-# config, the same diff_ids and the same file tree, and that tree equals what GNU tar extracts
-# from the layers (with whiteouts applied); the config equals skopeo's reading of it.
+# config, the same diff_ids and the same file tree; the diff_ids equal the sha256 of the
+# decompressed layers, the tree equals what GNU tar extracts from the layers (with whiteouts
+# applied), and the config equals skopeo's reading of it.
 . "$(dirname "$0")/lib.sh"
 need_images || { done_testing; exit; }
 IMAGES="debian-bookworm python-3.11 python-3.11-slim pyapp nginx"
@@ -78,6 +79,11 @@ for img in $IMAGES; do
   else
     skip "$img: skopeo cross-check" "skopeo not installed"
   fi
+  # the diff_ids are the digests of the layers as tar reads them (decompressed)
+  for blob in $(layer_blobs "$img"); do
+    if have igzip; then igzip -dc "$blob"; else gzip -dc "$blob"; fi | sha256sum | sed 's/^\([0-9a-f]*\).*/sha256:\1/'
+  done >"$T/$img.tar.diffids"
+  check "$img: diff_ids equal the sha256 of the decompressed layers" cmp -s "$T/$img.tar.diffids" "$T/$img.1.diffids"
   tar_tree "$img" >"$T/$img.tar.tree"
   quench_tree "oci:$L:$img" >"$T/$img.ours.tree"
   if cmp -s "$T/$img.tar.tree" "$T/$img.ours.tree"; then ok "$img: tree equals GNU tar's extraction ($(wc -l <"$T/$img.tar.tree") entries)"; else
