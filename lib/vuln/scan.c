@@ -150,6 +150,40 @@ static int check_prefix(const qn_image *img, const char *const *ids, size_t n, c
 	return 0;
 }
 
+/* The base named by the annotation's digest, when the image's own OCI layout or archive holds
+ * it (images built in one layout often do): its layer count when its diff_ids are a prefix of
+ * the image's, else -1. Anything else (a registry name, a digest not in the layout) stays
+ * unknown: quench does not fetch it. */
+static long annotated_base_layers(const qn_image *img, const char *digest)
+{
+	qn_image_format f = qn_image_get_format(img);
+	if ((f != QN_FMT_OCI_LAYOUT && f != QN_FMT_OCI_ARCHIVE) || !qn_str_has_prefix(digest, "sha256:"))
+		return -1;
+	const char *ref = qn_image_ref(img), *tag = qn_image_tag(img);
+	const char *pre = f == QN_FMT_OCI_LAYOUT ? "oci:" : "oci-archive:";
+	if (qn_str_has_prefix(ref, pre))
+		ref += strlen(pre);
+	size_t n = strlen(ref);
+	if (tag && n > strlen(tag) && ref[n - strlen(tag) - 1] == ':' && !strcmp(ref + n - strlen(tag), tag))
+		n -= strlen(tag) + 1;
+	_cleanup_free_ char *base_ref = xasprintf("%s%.*s:@%s", pre, (int)n, ref, digest);
+	qn_error *e = NULL;
+	qn_image *base = qn_image_open(base_ref, NULL, &e);
+	long layers = -1;
+	if (base) {
+		size_t k = qn_image_layer_count(base);
+		const char **ids = xcalloc(k + 1, sizeof(char *));
+		for (size_t i = 0; i < k; i++)
+			ids[i] = qn_image_layer(base, i)->diff_id;
+		if (check_prefix(img, ids, k, base_ref, &e) == 0)
+			layers = (long)k;
+		free(ids);
+		qn_image_free(base);
+	}
+	qn_error_free(e);
+	return layers;
+}
+
 static int find_base(const qn_image *img, const qn_scan_opts *o, base_info *b, qn_error **err)
 {
 	*b = (base_info){.how = "unknown", .layers = -1};
@@ -180,6 +214,8 @@ static int find_base(const qn_image *img, const qn_scan_opts *o, base_info *b, q
 	const char *digest = annotation(img, "org.opencontainers.image.base.digest");
 	if (name || digest)
 		*b = (base_info){"annotation", name, digest, -1};
+	if (digest)
+		b->layers = annotated_base_layers(img, digest);
 	return 0;
 }
 
@@ -364,7 +400,7 @@ static json_t *build_doc(const qn_image *img, const qn_inventory *inv, const qn_
 		json_array_append_new(warnings, json_string(qn_inventory_warning(inv, i)));
 	for (size_t i = 0; i < fs->n_warnings; i++)
 		json_array_append_new(warnings, json_string(fs->warnings[i]));
-	if (!strcmp(b->how, "annotation"))
+	if (!strcmp(b->how, "annotation") && b->layers < 0)
 		json_array_append_new(warnings, json_string("the base image named by the annotations is not available: "
 							    "pass --base IMAGE to split base and app findings"));
 	json_t *summary =

@@ -21,6 +21,7 @@ Subcommands:
   rows        print "binary<TAB>id" lines, sorted
   changelog   print "binary<TAB>CVE<TAB>changelog-version" for every CVE that the package's
               changelog.Debian.gz names in an entry at or below the installed version
+  both        rows to --rows-out and changelog lines to --changelog-out (one image read)
 """
 import argparse
 import gzip
@@ -283,7 +284,9 @@ def changelog_fixed(files, pkg):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["rows", "changelog", "selfcheck"])
+    ap.add_argument("cmd", choices=["rows", "changelog", "both", "selfcheck"])
+    ap.add_argument("--rows-out")
+    ap.add_argument("--changelog-out")
     ap.add_argument("--image", help="docker-archive tar")
     ap.add_argument("--extract")
     ap.add_argument("--osv")
@@ -305,14 +308,19 @@ def main():
     files = read_image(a.image, wanted_path)
     status = resolve(files, "var/lib/dpkg/status")
     pkgs = parse_status(status.decode("utf-8", "replace")) if status else []
-    if a.cmd == "changelog":
+    cl_lines, row_lines = [], []
+    if a.cmd in ("changelog", "both"):
         for p in pkgs:
             for c, v in sorted(changelog_fixed(files, p).items()):
-                print("%s\t%s\t%s" % (p["name"], c, v))
-        return
-    recs = load_osv(a.osv, a.release) if a.osv else load_extract(a.extract, a.release)
-    for b, i in rows(pkgs, recs):
-        print("%s\t%s" % (b, i))
+                cl_lines.append("%s\t%s\t%s\n" % (p["name"], c, v))
+    if a.cmd in ("rows", "both"):
+        recs = load_osv(a.osv, a.release) if a.osv else load_extract(a.extract, a.release)
+        row_lines = ["%s\t%s\n" % r for r in rows(pkgs, recs)]
+    if a.cmd == "both":
+        open(a.rows_out, "w").writelines(row_lines)
+        open(a.changelog_out, "w").writelines(cl_lines)
+    else:
+        sys.stdout.writelines(cl_lines if a.cmd == "changelog" else row_lines)
 
 
 if __name__ == "__main__":
