@@ -2,6 +2,7 @@
  * (Debian source packages and releases, epochs and tildes, advisories folded into CVEs, Alpine
  * origins in secdb, PyPI and npm through OSV, Go without "v"), severities, changelog evidence and
  * OpenVEX parsing and matching. */
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "quench/scan.h"
