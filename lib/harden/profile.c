@@ -160,8 +160,13 @@ static void wait_continue(qn_hardening *h, qn_container *c, double deadline)
 			break;
 		qn_container_wait(c, 0.1, NULL);
 	}
-	if (qn_now() >= deadline && qn_container_running(c, NULL))
+	if (!qn_container_running(c, NULL) || qn_interrupted())
+		return;
+	/* still running: it is stopped now, for one of these reasons */
+	if (qn_now() >= deadline)
 		h->stopped_by = xstrdup("timeout");
+	else if (n)
+		h->stopped_by = xstrdup("continue-after"); /* the seconds passed, or SIGUSR1 came */
 }
 
 static int main_run(prof_t *p, size_t *next, qn_error **err)
@@ -176,7 +181,7 @@ static int main_run(prof_t *p, size_t *next, qn_error **err)
 	int status = -1;
 	if (qn_container_running(c, NULL)) {
 		if (!h->stopped_by)
-			h->stopped_by = xstrdup(*next ? "probes done" : "continue-after");
+			h->stopped_by = xstrdup(qn_interrupted() ? "interrupted" : "probes done");
 		qn_container_stop(c, stop_signal(qn_image_config(h->img)), 10);
 	} else if (!h->stopped_by)
 		h->stopped_by = xstrdup("the command exited");

@@ -144,13 +144,15 @@ trivy_matches() {
     not_ok "$1: Trivy lists exactly the packages quench reports kept or trimmed"
     diff "$T/$1.trivy.pkgs" "$T/$1.quench.pkgs" | head -5 | sed 's/^/#   /'; fi
 }
-# no_leftovers WHAT TMPDIR OUTDIR NETNS: nothing of an ended run remains
+# no_leftovers WHAT TMPDIR OUTDIR [NETNS PIDNS]: nothing of an ended run remains (processes:
+# none with the work folder in its command line, none in the container's pid namespace)
 no_leftovers() {
-  local what=$1 tmp=$2 out=$3 ns=${4:-}
+  local what=$1 tmp=$2 out=$3 ns=${4:-} pidns=${5:-}
   check "$what: no mount left" bash -c "! grep -qF '$tmp' /proc/self/mountinfo && ! findmnt -rn -o TARGET | grep -qF '$tmp'"
   local p left=""
   for p in /proc/[0-9]*; do
-    { readlink "$p/root"; tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$tmp" && left="$left ${p#/proc/}"
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$tmp"; then left="$left ${p#/proc/}"
+    elif [ -n "$pidns" ] && [ "$(readlink "$p/ns/pid" 2>/dev/null | tr -dc 0-9)" = "$pidns" ]; then left="$left ${p#/proc/}"; fi
   done
   check "$what: no process left ($left)" test -z "$left"
   check "$what: no runc container left" bash -c "! runc list 2>/dev/null | grep -q '^quench-'"
@@ -258,7 +260,7 @@ idx["manifests"][0]["digest"], idx["manifests"][0]["size"] = put(man)
 json.dump(idx, open(lay + "/index.json", "w"))
 EOF
 if harden cfg "oci:$T/cfgimg:pyapp" --format oci -o "$T/cfg-h" --tag h --probe-http 'GET 8000/health=200' \
-     --include /usr/bin/su; then
+     --include /usr/bin/su --runtime "$(command -v runc)"; then
   rm -rf "$T/uc" && umoci unpack --image "$T/cfg-h:h" "$T/uc" >/dev/null 2>&1
   check "setuid: an included setuid program stays, without its setuid bit" bash -c \
     "test -f '$T/uc/rootfs/usr/bin/su' && ! test -u '$T/uc/rootfs/usr/bin/su' && test -u '$T/b-orig/rootfs/usr/bin/su'"
@@ -347,24 +349,40 @@ for sig in INT TERM; do
   TMPDIR=$tmp "$QUENCH" harden "$PY" -o "$out/x.tar" --probes "$PROBES" --continue-after 120 --report "$out/r.json" \
     >/dev/null 2>"$T/safety.err" &
   qpid=$!
-  ns="" cpid=""
-  for _ in $(seq 200); do
-    for p in /proc/[0-9]*; do
-      case $(readlink "$p/root" 2>/dev/null) in "$tmp"/*/merged) cpid=${p#/proc/}; break ;; esac
-    done
-    [ -n "$cpid" ] && break
+  ns="" pidns="" cpid=""
+  for _ in $(seq 300); do
+    cpid=$(cat "$tmp"/quench-harden.*/run-main/init.pid 2>/dev/null || true)
+    [ -n "$cpid" ] && ns=$(readlink "/proc/$cpid/ns/net" 2>/dev/null | tr -dc 0-9) &&
+      pidns=$(readlink "/proc/$cpid/ns/pid" 2>/dev/null | tr -dc 0-9)
+    [ -n "$ns" ] && [ -n "$pidns" ] && break
     sleep 0.1
   done
-  [ -n "$cpid" ] && ns=$(readlink "/proc/$cpid/ns/net" 2>/dev/null | tr -dc 0-9)
-  check "SIG$sig: the container was running (pid ${cpid:-none}, netns ${ns:-none})" test -n "$ns"
+  check "SIG$sig: the container was running (pid ${cpid:-none}, netns ${ns:-none})" test -n "$ns" -a -n "$pidns"
   sleep 1
   kill -"$sig" "$qpid"
   wait "$qpid"
   rc=$?
   want=$((128 + $(kill -l "$sig")))
   check "SIG$sig: quench stops with $want (got $rc)" test "$rc" = "$want"
-  no_leftovers "SIG$sig" "$tmp" "$out" "$ns"
+  no_leftovers "SIG$sig" "$tmp" "$out" "$ns" "$pidns"
 done
+# --continue-after signal: the container runs on after the probes until SIGUSR1
+tmp=$T/signal/tmp out=$T/signal/out
+mkdir -p "$tmp" "$out"
+TMPDIR=$tmp "$QUENCH" harden "$PY" -o "$out/x.tar" --probes "$PROBES" --continue-after signal --report "$T/signal.json" \
+  >/dev/null 2>"$T/signal.err" &
+qpid=$!
+for _ in $(seq 300); do [ -s "$(ls "$tmp"/quench-harden.*/run-main/init.pid 2>/dev/null | head -1)" ] && break; sleep 0.1; done
+sleep 3
+check "continue-after signal: still running after the probes" kill -0 "$qpid"
+kill -USR1 "$qpid"
+wait "$qpid"
+rc=$?
+check "continue-after signal: SIGUSR1 ends the profile and the image is written (exit $rc)" bash -c \
+  "test $rc = 0 && test -s '$out/x.tar' && jq -e '.profile.stopped_by == \"continue-after\" and .profile.probes_ok' '$T/signal.json' >/dev/null"
+rm -f "$out/x.tar"
+no_leftovers "continue-after signal" "$tmp" "$out"
+
 tmp=$T/safety-timeout/tmp out=$T/safety-timeout/out
 mkdir -p "$tmp" "$out"
 TMPDIR=$tmp "$QUENCH" harden "$PY" -o "$out/x.tar" --timeout 3 --report "$T/timeout.json" >/dev/null 2>"$T/timeout.err"
