@@ -65,6 +65,33 @@ expect_exit 2 "missing platform" "$QUENCH" inspect --platform linux/s390x "oci:$
 stderr_has "no image for platform linux/s390x (available: linux/amd64, linux/arm64/v8)" "missing platform lists what is there"
 expect_exit 2 "unknown tag" "$QUENCH" inspect "oci:$T/multiarch:nope"
 stderr_has 'no tag "nope" in index.json (tags: multi)' "unknown tag lists the tags"
+# sha512 blob digests: a layer stored under blobs/sha512/ is verified with sha512; under a name
+# that is not its sha512 it is refused
+sha512_image() {
+  python3 - "$(dirname "$0")" "$1" "$2" <<'EOF'
+import hashlib, json, os, sys
+sys.path.insert(0, sys.argv[1])
+import mkimage
+out, bad = sys.argv[2], sys.argv[3] == "bad"
+lay = mkimage.Layout(out)
+man_desc = lay.image([mkimage.tar_bytes(mkimage.BASE)])
+man = json.load(open(os.path.join(out, "blobs/sha256", man_desc["digest"][7:])))
+layer = man["layers"][0]
+data = open(os.path.join(out, "blobs/sha256", layer["digest"][7:]), "rb").read()
+hexd = hashlib.sha512(data).hexdigest()
+if bad:
+    hexd = hashlib.sha512(data + b"x").hexdigest()
+os.makedirs(os.path.join(out, "blobs/sha512"), exist_ok=True)
+open(os.path.join(out, "blobs/sha512", hexd), "wb").write(data)
+layer["digest"] = "sha512:" + hexd
+lay.index([dict(mediaType=man_desc["mediaType"], **lay.blob(json.dumps(man).encode()))], ["latest"])
+EOF
+}
+sha512_image "$T/sha512" good && sha512_image "$T/sha512bad" bad
+expect_exit 0 "sha512 layer digest verified" "$QUENCH" inspect --json "oci:$T/sha512"
+check "sha512 layer digest reported" bash -c "jq -e '.layers[0].digest | startswith(\"sha512:\")' '$T/stdout' >/dev/null"
+expect_exit 2 "sha512 digest mismatch refused" "$QUENCH" inspect "oci:$T/sha512bad"
+stderr_has 'digest mismatch (content hashes to sha512:' "sha512 mismatch: one-line error naming the blob"
 expect_exit 2 "no such file" "$QUENCH" inspect "$T/does-not-exist.tar"
 expect_exit 2 "usage error" "$QUENCH" inspect
 done_testing
