@@ -4,14 +4,10 @@
  * qn_evidence_write, qn_evidence_verify); this file parses options, opens things and picks the
  * exit code. */
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "quench/evidence.h"
-#include "quench/pkg.h"
-#include "quench/report.h"
-#include "quench/tree.h"
 #include "quench/verify.h"
 #include "quench/vuln.h"
 #include "run/run.h"
@@ -217,61 +213,17 @@ static json_t *read_json(const char *path, const char *what, qn_error **err)
 	return j;
 }
 
-/* The image config's "created" in UTC ("...Z"), or NULL. */
-static char *created_utc(const qn_image *img)
-{
-	const char *s = qn_json_str(qn_image_config(img), "created");
-	struct tm tm = {0};
-	int used = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-			 &tm.tm_sec, &used) != 6)
-		return NULL;
-	const char *r = s + used;
-	if (*r == '.')
-		r += 1 + strspn(r + 1, "0123456789");
-	long off = 0;
-	int oh, om;
-	if ((r[0] == '+' || r[0] == '-') && sscanf(r + 1, "%2d:%2d", &oh, &om) == 2)
-		off = (r[0] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm) - off;
-	struct tm g;
-	char out[32];
-	if (t < 0 || !gmtime_r(&t, &g) || !strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &g))
-		return NULL;
-	return xstrdup(out);
-}
-
-/* CycloneDX and SPDX of one image, from its inventory. */
-static int sboms(qn_image *img, json_t **cdx, json_t **spdx, qn_error **err)
-{
-	qn_tree_opts to = {.capture = qn_inventory_capture};
-	qn_tree *tree = qn_tree_build(img, &to, err);
-	qn_inventory *inv = tree ? qn_inventory_build(tree, err) : NULL;
-	qn_tree_free(tree);
-	if (!inv)
-		return qn_error_prefix(err, "%s", qn_image_ref(img));
-	*cdx = qn_report_cyclonedx(img, inv);
-	*spdx = qn_report_spdx(img, inv);
-	qn_inventory_free(inv);
-	return 0;
-}
-
 typedef struct {
 	qn_image *img[2], *base;
 	qn_vulndb *db;
 	qn_sign_key *key;
-	json_t *verify, *harden, *cdx[2], *spdx[2];
+	json_t *verify, *harden;
 } state_t;
 
 static void state_clear(state_t *s)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		qn_image_free(s->img[i]);
-		json_decref(s->cdx[i]);
-		json_decref(s->spdx[i]);
-	}
 	qn_image_free(s->base);
 	qn_vulndb_close(s->db);
 	qn_key_free(s->key);
@@ -341,29 +293,14 @@ static int gather(args_t *a, char **argv, state_t *s, qn_error **err)
 	if ((a->key && !(s->key = qn_key_load_private(a->key, pw, err))) ||
 	    (a->hreport && !(s->harden = read_json(a->hreport, "the harden report", err))) ||
 	    !(s->img[0] = qn_image_open(argv[optind], &a->io, err)) ||
-	    !(s->img[1] = qn_image_open(argv[optind + 1], &a->io, err)) || !(s->verify = run_verify(a, s, err)) ||
-	    sboms(s->img[0], &s->cdx[0], &s->spdx[0], err) < 0 || sboms(s->img[1], &s->cdx[1], &s->spdx[1], err) < 0)
+	    !(s->img[1] = qn_image_open(argv[optind + 1], &a->io, err)) || !(s->verify = run_verify(a, s, err)))
 		return -1;
 	return 0;
 }
 
 static int write_bundle(args_t *a, state_t *s, qn_error **err)
 {
-	_cleanup_free_ char *ts = created_utc(s->img[1]);
-	const char *tag = qn_image_tag(s->img[1]);
-	const char *md = qn_image_manifest_digest(s->img[1]);
-	qn_evidence_inputs in = {
-	    .verify = s->verify,
-	    .harden = s->harden,
-	    .cdx = {s->cdx[0], s->cdx[1]},
-	    .spdx = {s->spdx[0], s->spdx[1]},
-	    .subject_name = tag ? tag : qn_image_ref(s->img[1]),
-	    /* docker archives have no manifest digest: the config digest (image id) names them */
-	    .subject_digest = md ? md : qn_image_config_digest(s->img[1]),
-	    .timestamp = ts,
-	    .key = s->key,
-	};
-	return qn_evidence_write(a->out, &in, err);
+	return qn_evidence_write_images(a->out, s->img[0], s->img[1], s->verify, s->harden, s->key, err);
 }
 
 static int make_bundle(args_t *a, char **argv)

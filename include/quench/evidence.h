@@ -138,6 +138,16 @@ typedef struct {
  * failed). Returns 0 or -1 with err. */
 int qn_evidence_write(const char *dir, const qn_evidence_inputs *in, qn_error **err);
 
+struct qn_image;
+/* The whole job for callers that hold both images (quench evidence, harden --evidence): builds
+ * the inventories and SBOMs of original and hardened, takes the subject from the hardened image
+ * (manifest digest, else config digest for docker archives; its tag, else its reference), the
+ * timestamp from its config's "created", and writes the bundle as qn_evidence_write does. verify
+ * is the qn_verify document; harden and key may be NULL. Both images are borrowed (their layers
+ * are read once more). */
+int qn_evidence_write_images(const char *dir, struct qn_image *original, struct qn_image *hardened,
+			     const json_t *verify, const json_t *harden, const qn_sign_key *key, qn_error **err);
+
 /* Checks a bundle: the envelope's signature with pub (NULL: signature not checked), that the
  * envelope's payload is attestation.intoto.json byte for byte, that the statement is well formed,
  * that every file it lists has its sha256, that no other file is present, and that each JSON file

@@ -13,7 +13,7 @@ typedef struct {
 	const json_t *v;
 	bool is_signed, have_cves, verify_ok;
 	long long removed, trimmed, kept, paths_removed, probes, probes_same, cves_before, cves_after, cves_gone,
-	    missing;
+	    cves_added, cves_unexplained, missing;
 	const char *db;
 } facts;
 
@@ -37,6 +37,8 @@ static void gather(facts *f, const json_t *v, bool is_signed)
 	f->cves_before = qn_ev_int(v, "cves.before.total", 0);
 	f->cves_after = qn_ev_int(v, "cves.after.total", 0);
 	f->cves_gone = (long long)json_array_size(qn_ev_arr(v, "cves.removed"));
+	f->cves_added = (long long)json_array_size(qn_ev_arr(v, "cves.added"));
+	f->cves_unexplained = (long long)json_array_size(qn_ev_arr(v, "cves.unexplained"));
 	f->db = qn_ev_str(json_array_get(qn_ev_arr(v, "cves.db.sources"), 0), "name", NULL);
 }
 
@@ -73,9 +75,20 @@ static char *cve_line(const facts *f)
 {
 	if (!f->have_cves)
 		return xstrdup("No vulnerability database was given for this run (--db), so no CVE scan is recorded.");
-	return xasprintf("Both images were matched against %s: %lld CVE findings before, %lld after; %lld went "
-			 "with removed packages, each listed with the package that explains it.",
-			 f->db ? f->db : "the vulnerability database", f->cves_before, f->cves_after, f->cves_gone);
+	char *base =
+	    xasprintf("Both images were matched against %s: %lld CVE findings before, %lld after; %lld went "
+		      "with removed packages, each listed with the package that explains it",
+		      f->db ? f->db : "the vulnerability database", f->cves_before, f->cves_after, f->cves_gone);
+	if (!f->cves_added && !f->cves_unexplained) {
+		char *s = xasprintf("%s.", base);
+		free(base);
+		return s;
+	}
+	char *s = xasprintf("%s; %lld findings are new in the hardened image and %lld went without a removed "
+			    "package to explain them (verification fails on both).",
+			    base, f->cves_added, f->cves_unexplained);
+	free(base);
+	return s;
 }
 
 static char *probe_line(const facts *f)

@@ -8,10 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evidence_int.h"
 #include "methodology_text.h"
+#include "quench/image.h"
+#include "quench/pkg.h"
+#include "quench/report.h"
+#include "quench/tree.h"
 #include "util/digest.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -252,6 +257,75 @@ int qn_evidence_write(const char *dir, const qn_evidence_inputs *in, qn_error **
 	}
 	qn_cleanup_unregister(tmpl);
 	json_decref(w.files);
+	return rc;
+}
+
+/* The image config's "created" in UTC ("...Z"), or NULL. */
+static char *created_utc(const qn_image *img)
+{
+	const char *s = qn_json_str(qn_image_config(img), "created");
+	struct tm tm = {0};
+	int used = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			 &tm.tm_sec, &used) != 6)
+		return NULL;
+	const char *r = s + used;
+	if (*r == '.')
+		r += 1 + strspn(r + 1, "0123456789");
+	long off = 0;
+	int oh, om;
+	if ((r[0] == '+' || r[0] == '-') && sscanf(r + 1, "%2d:%2d", &oh, &om) == 2)
+		off = (r[0] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm) - off;
+	struct tm g;
+	char out[32];
+	if (t < 0 || !gmtime_r(&t, &g) || !strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &g))
+		return NULL;
+	return xstrdup(out);
+}
+
+/* CycloneDX and SPDX of one image, from its inventory. */
+static int sboms(qn_image *img, json_t **cdx, json_t **spdx, qn_error **err)
+{
+	qn_tree_opts to = {.capture = qn_inventory_capture};
+	qn_tree *tree = qn_tree_build(img, &to, err);
+	qn_inventory *inv = tree ? qn_inventory_build(tree, err) : NULL;
+	qn_tree_free(tree); /* the inventory keeps copies of what it needs */
+	if (!inv)
+		return qn_error_prefix(err, "%s", qn_image_ref(img));
+	*cdx = qn_report_cyclonedx(img, inv);
+	*spdx = qn_report_spdx(img, inv);
+	qn_inventory_free(inv);
+	return 0;
+}
+
+int qn_evidence_write_images(const char *dir, qn_image *original, qn_image *hardened, const json_t *verify,
+			     const json_t *harden, const qn_sign_key *key, qn_error **err)
+{
+	json_t *cdx[2] = {NULL, NULL}, *spdx[2] = {NULL, NULL};
+	int rc = -1;
+	if (sboms(original, &cdx[0], &spdx[0], err) == 0 && sboms(hardened, &cdx[1], &spdx[1], err) == 0) {
+		_cleanup_free_ char *ts = created_utc(hardened);
+		const char *tag = qn_image_tag(hardened), *md = qn_image_manifest_digest(hardened);
+		qn_evidence_inputs in = {
+		    .verify = verify,
+		    .harden = harden,
+		    .cdx = {cdx[0], cdx[1]},
+		    .spdx = {spdx[0], spdx[1]},
+		    .subject_name = tag ? tag : qn_image_ref(hardened),
+		    /* docker archives have no manifest digest: the config digest (image id) names them */
+		    .subject_digest = md ? md : qn_image_config_digest(hardened),
+		    .timestamp = ts,
+		    .key = key,
+		};
+		rc = qn_evidence_write(dir, &in, err);
+	}
+	for (int i = 0; i < 2; i++) {
+		json_decref(cdx[i]);
+		json_decref(spdx[i]);
+	}
 	return rc;
 }
 

@@ -101,7 +101,9 @@ static void test_base64(void)
 	CHECK(d && n == 2 && !memcmp(d, "fo", 2));
 	free(d);
 	CHECK(qn_base64_decode("Zm9v!", &n) == NULL);
-	CHECK(qn_base64_decode("Zg", &n) != NULL);
+	d = qn_base64_decode("Zg", &n);
+	CHECK(d && n == 1 && d[0] == 'f');
+	free(d);
 	CHECK(qn_base64_decode("Zh==", &n) == NULL); /* leftover bits: one text, one meaning */
 	CHECK(qn_base64_decode("Z", &n) == NULL);
 	CHECK(qn_base64_decode("Zg===", &n) == NULL);
