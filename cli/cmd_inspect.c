@@ -6,18 +6,17 @@
 #include "quench/tree.h"
 #include "util/json.h"
 
-static const char *help =
-	"Usage: quench inspect [OPTIONS] IMAGE\n\n"
-	"Show an image's config (Entrypoint, Cmd, Env, WorkingDir, User, ports, volumes, labels,\n"
-	"stop signal, healthcheck), its OS, each layer (digest, compressed and uncompressed size,\n"
-	"entries, created_by), totals and the largest folders. Every blob is verified on the way.\n\n"
-	"Options:\n"
-	"      --json               print the JSON document (see docs/inspect.md)\n"
-	"      --tree               list every file of the merged tree instead:\n"
-	"                           TYPE MODE UID:GID SIZE LAYER PATH [-> TARGET]\n"
-	"      --top N              how many of the largest folders to show (default 10)\n"
-	"  -o, --output FILE        write to FILE (atomically) instead of stdout\n"
-	"  -h, --help               this help\n\n" QN_IMAGE_OPTS_HELP;
+static const char *help = "Usage: quench inspect [OPTIONS] IMAGE\n\n"
+			  "Show an image's config (Entrypoint, Cmd, Env, WorkingDir, User, ports, volumes, labels,\n"
+			  "stop signal, healthcheck), its OS, each layer (digest, compressed and uncompressed size,\n"
+			  "entries, created_by), totals and the largest folders. Every blob is verified on the way.\n\n"
+			  "Options:\n"
+			  "      --json               print the JSON document (see docs/inspect.md)\n"
+			  "      --tree               list every file of the merged tree instead:\n"
+			  "                           TYPE MODE UID:GID SIZE LAYER PATH [-> TARGET]\n"
+			  "      --top N              how many of the largest folders to show (default 10)\n"
+			  "  -o, --output FILE        write to FILE (atomically) instead of stdout\n"
+			  "  -h, --help               this help\n\n" QN_IMAGE_OPTS_HELP;
 
 static qn_capture capture(void *ud, const char *path, uint64_t size, uint32_t mode)
 {
@@ -70,7 +69,8 @@ static void print_strings(FILE *f, const char *label, const json_t *a, bool one_
 	if (one_per_line) {
 		size_t i;
 		json_t *v;
-		json_array_foreach(a, i, v) fprintf(f, "%s%s\n", i ? "            " : "", json_string_value(v));
+		json_array_foreach (a, i, v)
+			fprintf(f, "%s%s\n", i ? "            " : "", json_string_value(v));
 		return;
 	}
 	_cleanup_free_ char *s = qn_json_dump(a, false);
@@ -92,7 +92,8 @@ static void print_table(FILE *f, const json_t *doc)
 	fprintf(f, "%-12s%s\n", "Platform", qn_json_str(im, "platform"));
 	fprintf(f, "%-12s%s\n", "Created", qn_json_str(im, "created") ? qn_json_str(im, "created") : "-");
 	if (json_is_object(os))
-		fprintf(f, "%-12s%s (%s %s)\n", "OS", qn_json_str(os, "pretty_name") ? qn_json_str(os, "pretty_name") : "-",
+		fprintf(f, "%-12s%s (%s %s)\n", "OS",
+			qn_json_str(os, "pretty_name") ? qn_json_str(os, "pretty_name") : "-",
 			qn_json_str(os, "id") ? qn_json_str(os, "id") : "?",
 			qn_json_str(os, "version_id") ? qn_json_str(os, "version_id") : "?");
 	else
@@ -101,8 +102,11 @@ static void print_table(FILE *f, const json_t *doc)
 	print_strings(f, "Entrypoint", json_object_get(cfg, "Entrypoint"), false);
 	print_strings(f, "Cmd", json_object_get(cfg, "Cmd"), false);
 	print_strings(f, "Env", json_object_get(cfg, "Env"), true);
-	fprintf(f, "%-12s%s\n", "WorkingDir", qn_json_str(cfg, "WorkingDir") && *qn_json_str(cfg, "WorkingDir") ? qn_json_str(cfg, "WorkingDir") : "-");
-	fprintf(f, "%-12s%s\n", "User", qn_json_str(cfg, "User") && *qn_json_str(cfg, "User") ? qn_json_str(cfg, "User") : "- (root)");
+	fprintf(f, "%-12s%s\n", "WorkingDir",
+		qn_json_str(cfg, "WorkingDir") && *qn_json_str(cfg, "WorkingDir") ? qn_json_str(cfg, "WorkingDir")
+										  : "-");
+	fprintf(f, "%-12s%s\n", "User",
+		qn_json_str(cfg, "User") && *qn_json_str(cfg, "User") ? qn_json_str(cfg, "User") : "- (root)");
 	print_strings(f, "Ports", json_object_get(cfg, "ExposedPorts"), false);
 	print_strings(f, "Volumes", json_object_get(cfg, "Volumes"), false);
 	const json_t *labels = json_object_get(cfg, "Labels");
@@ -113,7 +117,8 @@ static void print_table(FILE *f, const json_t *doc)
 		const char *k;
 		json_t *v;
 		int i = 0;
-		json_object_foreach((json_t *)labels, k, v) fprintf(f, "%s%s=%s\n", i++ ? "            " : "", k, json_string_value(v));
+		json_object_foreach ((json_t *)labels, k, v)
+			fprintf(f, "%s%s=%s\n", i++ ? "            " : "", k, json_string_value(v));
 	}
 	fprintf(f, "%-12s%s\n", "StopSignal", qn_json_str(cfg, "StopSignal") ? qn_json_str(cfg, "StopSignal") : "-");
 	const json_t *hc = json_object_get(cfg, "Healthcheck");
@@ -127,8 +132,7 @@ static void print_table(FILE *f, const json_t *doc)
 		"CREATED BY");
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(doc, "layers"), i, l)
-	{
+	json_array_foreach (json_object_get(doc, "layers"), i, l) {
 		const char *by = qn_json_str(l, "created_by");
 		_cleanup_free_ char *q = qn_str_quote(by ? by : "-", 60);
 		fprintf(f, "  %-3zu %-19.19s %10s %12s %7lld  %s\n", i, qn_json_str(l, "digest"),
@@ -146,25 +150,26 @@ static void print_table(FILE *f, const json_t *doc)
 		json_integer_value(json_object_get(t, "symlinks")), json_integer_value(json_object_get(t, "other")),
 		qn_fmt_size((uint64_t)json_integer_value(json_object_get(t, "bytes")), a));
 	fprintf(f, "\nLargest folders\n  %10s %8s  %s\n", "SIZE", "ENTRIES", "PATH");
-	json_array_foreach(json_object_get(doc, "largest_folders"), i, l)
-	{
+	json_array_foreach (json_object_get(doc, "largest_folders"), i, l) {
 		_cleanup_free_ char *q = qn_str_quote(qn_json_str(l, "path"), 200);
-		fprintf(f, "  %10s %8lld  %s\n", qn_fmt_size((uint64_t)json_integer_value(json_object_get(l, "size")), a),
+		fprintf(f, "  %10s %8lld  %s\n",
+			qn_fmt_size((uint64_t)json_integer_value(json_object_get(l, "size")), a),
 			json_integer_value(json_object_get(l, "entries")), q);
 	}
-	json_array_foreach(json_object_get(doc, "warnings"), i, l) fprintf(f, "warning: %s\n", json_string_value(l));
+	json_array_foreach (json_object_get(doc, "warnings"), i, l)
+		fprintf(f, "warning: %s\n", json_string_value(l));
 }
 
 int qn_cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"tree", no_argument, NULL, 't'},
-		{"top", required_argument, NULL, 'T'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		QN_IMAGE_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"tree", no_argument, NULL, 't'},
+	    {"top", required_argument, NULL, 'T'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    QN_IMAGE_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	qn_image_opts io = {0};
 	bool json = false, tree_list = false;

@@ -41,18 +41,18 @@ typedef struct {
 typedef struct {
 	const char *platform; /* "os/arch[/variant]" for image indexes; NULL = the host */
 	qn_limits limits;
-	int threads;          /* worker threads for layers; 0 = number of online CPUs */
+	int threads; /* worker threads for layers; 0 = number of online CPUs */
 } qn_image_opts;
 
 typedef struct qn_image qn_image;
 
 typedef struct {
 	size_t index;
-	char *digest;        /* blob digest "sha256:..."; for docker-archive layers computed on read */
-	char *media_type;    /* as declared (may be NULL for docker-archive) */
-	uint64_t size;       /* blob size in bytes (compressed) */
-	char *diff_id;       /* uncompressed digest from the config's rootfs.diff_ids */
-	char *created_by;    /* from the config history (NULL when absent) */
+	char *digest;     /* blob digest "sha256:..."; for docker-archive layers computed on read */
+	char *media_type; /* as declared (may be NULL for docker-archive) */
+	uint64_t size;    /* blob size in bytes (compressed) */
+	char *diff_id;    /* uncompressed digest from the config's rootfs.diff_ids */
+	char *created_by; /* from the config history (NULL when absent) */
 	char *created;
 	char *comment;
 	/* filled in by qn_image_read_layers() */

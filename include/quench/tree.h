@@ -36,28 +36,28 @@ typedef struct qn_xattr {
 
 /* A file in the merged tree. Read-only for users of the tree. */
 typedef struct qn_node {
-	const char *name;            /* last path component ("" for the root) */
+	const char *name; /* last path component ("" for the root) */
 	struct qn_node *parent;
 	struct qn_node *first_child; /* children in no particular order; see qn_tree_children */
 	struct qn_node *next_sibling, *prev_sibling;
 	qn_node_type type;
-	uint32_t mode;               /* permission bits 07777 */
+	uint32_t mode; /* permission bits 07777 */
 	uint32_t uid, gid;
 	uint32_t devmajor, devminor;
-	uint64_t size;               /* bytes of a regular file */
+	uint64_t size; /* bytes of a regular file */
 	int64_t mtime;
 	uint32_t mtime_nsec;
-	char *link;                  /* symlink target as stored */
-	char *hardlink;              /* for a hardlink: the canonical path it was linked to */
-	int layer;                   /* index of the layer that last wrote it; -1 for implicit folders */
-	uint64_t entry;              /* entry number inside that layer */
+	char *link;     /* symlink target as stored */
+	char *hardlink; /* for a hardlink: the canonical path it was linked to */
+	int layer;      /* index of the layer that last wrote it; -1 for implicit folders */
+	uint64_t entry; /* entry number inside that layer */
 	qn_xattr *xattrs;
 	size_t n_xattrs;
-	unsigned char *content;      /* captured bytes (see qn_tree_opts.capture), else NULL */
+	unsigned char *content; /* captured bytes (see qn_tree_opts.capture), else NULL */
 	size_t content_len;
-	bool content_truncated;      /* the file was larger than the capture limit */
-	uint64_t subtree_size;       /* for folders: bytes of regular files below (after build) */
-	uint32_t subtree_files;      /* for folders: entries below */
+	bool content_truncated; /* the file was larger than the capture limit */
+	uint64_t subtree_size;  /* for folders: bytes of regular files below (after build) */
+	uint32_t subtree_files; /* for folders: entries below */
 } qn_node;
 
 typedef struct qn_tree qn_tree;
@@ -65,8 +65,8 @@ typedef struct qn_tree qn_tree;
 /* What to keep of a regular file's content while layers stream by. */
 typedef enum {
 	QN_CAPTURE_NONE = 0,
-	QN_CAPTURE_WHOLE,         /* the first `max` bytes */
-	QN_CAPTURE_GO_BUILDINFO,  /* for ELF files: `max` bytes from Go's build-info magic, if any */
+	QN_CAPTURE_WHOLE,        /* the first `max` bytes */
+	QN_CAPTURE_GO_BUILDINFO, /* for ELF files: `max` bytes from Go's build-info magic, if any */
 } qn_capture_kind;
 
 typedef struct {
@@ -96,8 +96,7 @@ const qn_node *qn_tree_lookup(const qn_tree *t, const char *path);
  * says whether a symlink in the last component is followed. Returns the node, or NULL with
  * err (QN_ERR_NOTFOUND, or QN_ERR_INPUT for a loop). When resolved is not NULL it receives the
  * canonical path of the result (caller frees). */
-const qn_node *qn_tree_resolve(const qn_tree *t, const char *path, bool follow_last, char **resolved,
-			       qn_error **err);
+const qn_node *qn_tree_resolve(const qn_tree *t, const char *path, bool follow_last, char **resolved, qn_error **err);
 /* The canonical path of a node. Caller frees. */
 char *qn_node_path(const qn_node *n);
 /* Children sorted by name (a new array of n pointers, caller frees the array). */
@@ -108,7 +107,7 @@ typedef int (*qn_tree_visit_fn)(void *ud, const qn_node *n, const char *path);
 int qn_tree_walk(const qn_tree *t, qn_tree_visit_fn fn, void *ud);
 
 typedef struct {
-	uint64_t files;       /* regular files */
+	uint64_t files; /* regular files */
 	uint64_t dirs;
 	uint64_t symlinks;
 	uint64_t others;

@@ -53,7 +53,10 @@ qn_comp qn_comp_detect(const unsigned char *p, size_t n, qn_error **err)
 		qn_error_set(err, QN_ERR_INPUT, "bzip2 compression is not supported");
 		return QN_COMP_UNKNOWN;
 	}
-	if (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0) {
+	if (n >= 6 && memcmp(p,
+			     "\xfd"
+			     "7zXZ\0",
+			     6) == 0) {
 		qn_error_set(err, QN_ERR_INPUT, "xz compression is not supported");
 		return QN_COMP_UNKNOWN;
 	}
@@ -144,7 +147,8 @@ static int feed_gzip(qn_decomp *d, const unsigned char *p, size_t n, qn_error **
 			s->avail_out = OUT_SIZE;
 			int rc = isal_inflate(s);
 			if (rc < 0)
-				return corrupt(d, err, rc == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch" : "invalid data");
+				return corrupt(d, err,
+					       rc == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch" : "invalid data");
 			size_t got = OUT_SIZE - s->avail_out;
 			if (got && d->out(d->ud, d->obuf, got, err) < 0)
 				return -1;

@@ -29,7 +29,10 @@ typedef struct {
 	char *root;
 } walk_t;
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static const char *first_link(walk_t *w, const struct stat *st)
 {
@@ -56,7 +59,8 @@ static int send_data(walk_t *w, int dfd, const char *name, uint64_t size, qn_err
 		if (got < 0)
 			return qn_error_errno(err, errno, "%s/%s", w->root, w->path.data);
 		if (got == 0)
-			return qn_error_set(err, QN_ERR_RUNTIME, "%s/%s: file shrank while reading", w->root, w->path.data);
+			return qn_error_set(err, QN_ERR_RUNTIME, "%s/%s: file shrank while reading", w->root,
+					    w->path.data);
 		if (w->v->data && w->v->data(w->lctx, buf, (size_t)got, err) < 0)
 			return -1;
 		left -= (uint64_t)got;

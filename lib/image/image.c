@@ -105,8 +105,10 @@ static int detect(const char *path, qn_image_format *fmt, qn_error **err)
 		*fmt = QN_FMT_DOCKER_ARCHIVE;
 	else {
 		qn_store_free(s);
-		return qn_error_set(err, QN_ERR_INPUT,
-				    "%s: neither a docker-archive (no manifest.json) nor an oci-archive (no oci-layout/index.json)", path);
+		return qn_error_set(
+		    err, QN_ERR_INPUT,
+		    "%s: neither a docker-archive (no manifest.json) nor an oci-archive (no oci-layout/index.json)",
+		    path);
 	}
 	qn_store_free(s);
 	return 0;
@@ -118,10 +120,10 @@ static int parse_ref(const char *ref, qn_image_format *fmt, char **path, char **
 		const char *prefix;
 		qn_image_format fmt;
 	} tr[] = {
-		{"docker-archive:", QN_FMT_DOCKER_ARCHIVE},
-		{"oci-archive:", QN_FMT_OCI_ARCHIVE},
-		{"oci:", QN_FMT_OCI_LAYOUT},
-		{"dir:", QN_FMT_DIR},
+	    {"docker-archive:", QN_FMT_DOCKER_ARCHIVE},
+	    {"oci-archive:", QN_FMT_OCI_ARCHIVE},
+	    {"oci:", QN_FMT_OCI_LAYOUT},
+	    {"dir:", QN_FMT_DIR},
 	};
 	for (size_t i = 0; i < QN_ARRAY_LEN(tr); i++) {
 		if (qn_str_has_prefix(ref, tr[i].prefix)) {
@@ -138,7 +140,8 @@ static int parse_ref(const char *ref, qn_image_format *fmt, char **path, char **
 		}
 	}
 	if (qn_str_has_prefix(ref, "docker://") || qn_str_has_prefix(ref, "docker-daemon:"))
-		return qn_error_set(err, QN_ERR_USAGE, "%s: registry and daemon sources are not supported by this command yet", ref);
+		return qn_error_set(err, QN_ERR_USAGE,
+				    "%s: registry and daemon sources are not supported by this command yet", ref);
 	*path = xstrdup(ref);
 	*sel = NULL;
 	return detect(ref, fmt, err);
@@ -231,17 +234,50 @@ void qn_image_free(qn_image *img)
 	free(img);
 }
 
-qn_image_format qn_image_get_format(const qn_image *img) { return img->format; }
-const char *qn_image_ref(const qn_image *img) { return img->ref; }
-const char *qn_image_tag(const qn_image *img) { return img->tag; }
-const char *qn_image_manifest_digest(const qn_image *img) { return img->manifest_digest; }
-const char *qn_image_config_digest(const qn_image *img) { return img->config_digest; }
-const json_t *qn_image_config(const qn_image *img) { return img->config; }
-const json_t *qn_image_manifest(const qn_image *img) { return img->manifest; }
-const char *qn_image_platform(const qn_image *img) { return img->platform; }
-size_t qn_image_layer_count(const qn_image *img) { return img->n_layers; }
-const qn_layer_info *qn_image_layer(const qn_image *img, size_t i) { return i < img->n_layers ? &img->layers[i] : NULL; }
-const qn_limits *qn_image_limits(const qn_image *img) { return &img->limits; }
+qn_image_format qn_image_get_format(const qn_image *img)
+{
+	return img->format;
+}
+const char *qn_image_ref(const qn_image *img)
+{
+	return img->ref;
+}
+const char *qn_image_tag(const qn_image *img)
+{
+	return img->tag;
+}
+const char *qn_image_manifest_digest(const qn_image *img)
+{
+	return img->manifest_digest;
+}
+const char *qn_image_config_digest(const qn_image *img)
+{
+	return img->config_digest;
+}
+const json_t *qn_image_config(const qn_image *img)
+{
+	return img->config;
+}
+const json_t *qn_image_manifest(const qn_image *img)
+{
+	return img->manifest;
+}
+const char *qn_image_platform(const qn_image *img)
+{
+	return img->platform;
+}
+size_t qn_image_layer_count(const qn_image *img)
+{
+	return img->n_layers;
+}
+const qn_layer_info *qn_image_layer(const qn_image *img, size_t i)
+{
+	return i < img->n_layers ? &img->layers[i] : NULL;
+}
+const qn_limits *qn_image_limits(const qn_image *img)
+{
+	return &img->limits;
+}
 
 /* ---- config validation ---- */
 
@@ -254,8 +290,9 @@ static int check_str_array(const json_t *obj, const char *key, qn_error **err)
 		return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s\" is not an array", key);
 	size_t i;
 	json_t *e;
-	json_array_foreach(v, i, e) if (!json_is_string(e)) return qn_error_set(
-		err, QN_ERR_INPUT, "config: \"config.%s[%zu]\" is not a string", key, i);
+	json_array_foreach (v, i, e)
+		if (!json_is_string(e))
+			return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s[%zu]\" is not a string", key, i);
 	return 0;
 }
 
@@ -273,19 +310,22 @@ static int check_types(const json_t *cfg, qn_error **err)
 		for (size_t i = 0; i < QN_ARRAY_LEN(strs); i++) {
 			json_t *v = json_object_get(c, strs[i]);
 			if (v && !json_is_null(v) && !json_is_string(v))
-				return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s\" is not a string", strs[i]);
+				return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s\" is not a string",
+						    strs[i]);
 		}
 		static const char *objs[] = {"ExposedPorts", "Volumes", "Labels", "Healthcheck"};
 		for (size_t i = 0; i < QN_ARRAY_LEN(objs); i++) {
 			json_t *v = json_object_get(c, objs[i]);
 			if (v && !json_is_null(v) && !json_is_object(v))
-				return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s\" is not an object", objs[i]);
+				return qn_error_set(err, QN_ERR_INPUT, "config: \"config.%s\" is not an object",
+						    objs[i]);
 		}
 		json_t *labels = json_object_get(c, "Labels");
 		const char *k;
 		json_t *v;
-		json_object_foreach(labels, k, v) if (!json_is_string(v)) return qn_error_set(
-			err, QN_ERR_INPUT, "config: label \"%s\" is not a string", k);
+		json_object_foreach (labels, k, v)
+			if (!json_is_string(v))
+				return qn_error_set(err, QN_ERR_INPUT, "config: label \"%s\" is not a string", k);
 	}
 	json_t *h = json_object_get(cfg, "history");
 	if (h && !json_is_null(h) && !json_is_array(h))
@@ -304,7 +344,8 @@ int qn_image_apply_config(qn_image *img, qn_error **err)
 	json_t *ids = json_object_get(rootfs, "diff_ids");
 	const char *type = qn_json_str(rootfs, "type");
 	if (!json_is_object(rootfs) || !json_is_array(ids) || !type || strcmp(type, "layers"))
-		return qn_error_set(err, QN_ERR_INPUT, "config: \"rootfs\" must be {\"type\": \"layers\", \"diff_ids\": [...]}");
+		return qn_error_set(err, QN_ERR_INPUT,
+				    "config: \"rootfs\" must be {\"type\": \"layers\", \"diff_ids\": [...]}");
 	if (json_array_size(ids) != img->n_layers)
 		return qn_error_set(err, QN_ERR_INPUT, "config lists %zu diff_ids but the manifest has %zu layers",
 				    json_array_size(ids), img->n_layers);
@@ -321,11 +362,12 @@ int qn_image_apply_config(qn_image *img, qn_error **err)
 	json_t *hist = json_object_get(cfg, "history");
 	size_t nonempty = 0, i;
 	json_t *h;
-	json_array_foreach(hist, i, h) if (!json_is_true(json_object_get(h, "empty_layer"))) nonempty++;
+	json_array_foreach (hist, i, h)
+		if (!json_is_true(json_object_get(h, "empty_layer")))
+			nonempty++;
 	if (nonempty == img->n_layers) {
 		size_t li = 0;
-		json_array_foreach(hist, i, h)
-		{
+		json_array_foreach (hist, i, h) {
 			if (json_is_true(json_object_get(h, "empty_layer")))
 				continue;
 			qn_layer_info *l = &img->layers[li++];

@@ -26,18 +26,18 @@ static const json_t *select_entry(const json_t *man, const char *sel, char **tag
 	if (sel && sel[0] == '@') {
 		uint64_t k;
 		if (qn_parse_u64(sel + 1, &k) < 0 || k >= n)
-			return qn_error_set(err, QN_ERR_NOTFOUND, "manifest.json has no image @%s (it has %zu)", sel + 1, n), NULL;
+			return qn_error_set(err, QN_ERR_NOTFOUND, "manifest.json has no image @%s (it has %zu)",
+					    sel + 1, n),
+			       NULL;
 		return json_array_get(man, (size_t)k);
 	}
 	qn_buf tags = QN_BUF_INIT;
 	const json_t *found = NULL;
-	json_array_foreach(man, i, e)
-	{
+	json_array_foreach (man, i, e) {
 		json_t *rt = json_object_get(e, "RepoTags");
 		size_t j;
 		json_t *t;
-		json_array_foreach(rt, j, t)
-		{
+		json_array_foreach (rt, j, t) {
 			if (!json_is_string(t))
 				continue;
 			qn_buf_printf(&tags, "%s%s", tags.len ? ", " : "", json_string_value(t));
@@ -54,7 +54,8 @@ static const json_t *select_entry(const json_t *man, const char *sel, char **tag
 	}
 	if (!found) {
 		if (sel)
-			qn_error_set(err, QN_ERR_NOTFOUND, "no image \"%s\" in manifest.json (tags: %s)", sel, tags.data ? tags.data : "none");
+			qn_error_set(err, QN_ERR_NOTFOUND, "no image \"%s\" in manifest.json (tags: %s)", sel,
+				     tags.data ? tags.data : "none");
 		else
 			qn_error_set(err, n ? QN_ERR_USAGE : QN_ERR_INPUT,
 				     n ? "manifest.json holds %zu images; name one with :NAME:TAG or :@N (tags: %s)"
@@ -96,8 +97,8 @@ static int load_config(qn_image *img, const json_t *entry, qn_error **err)
 		if (want.algo != QN_DIGEST_SHA256)
 			qn_digest_buf(want.algo, buf, len, &got);
 		if (!qn_digest_eq(&got, &want))
-			return qn_error_set(err, QN_ERR_INPUT, "config \"%s\": digest mismatch (content hashes to %s)", name,
-					    qn_digest_str(&got, g));
+			return qn_error_set(err, QN_ERR_INPUT, "config \"%s\": digest mismatch (content hashes to %s)",
+					    name, qn_digest_str(&got, g));
 	}
 	img->config_digest = xstrdup(qn_digest_str(&got, g));
 	_cleanup_free_ char *w = xasprintf("config \"%s\"", name);
@@ -128,7 +129,8 @@ int qn_image_load_docker(qn_image *img, const char *sel, qn_error **err)
 		return qn_error_set(err, QN_ERR_INPUT, "manifest.json: \"Layers\" is not an array");
 	size_t n = json_array_size(layers);
 	if (n > QN_MAX_LAYERS)
-		return qn_error_set(err, QN_ERR_LIMIT, "manifest.json has %zu layers, over the limit of %d", n, QN_MAX_LAYERS);
+		return qn_error_set(err, QN_ERR_LIMIT, "manifest.json has %zu layers, over the limit of %d", n,
+				    QN_MAX_LAYERS);
 	img->n_layers = n;
 	img->layers = xcalloc(n ? n : 1, sizeof(*img->layers));
 	img->src = xcalloc(n ? n : 1, sizeof(*img->src));
@@ -143,7 +145,8 @@ int qn_image_load_docker(qn_image *img, const char *sel, qn_error **err)
 		if (qn_store_locate(img->store, name, &loc, err) < 0) {
 			qn_error_free(*err);
 			*err = NULL;
-			return qn_error_set(err, QN_ERR_INPUT, "layer %zu (\"%s\"): blob is missing from the archive", i, name);
+			return qn_error_set(err, QN_ERR_INPUT, "layer %zu (\"%s\"): blob is missing from the archive",
+					    i, name);
 		}
 		img->layers[i].size = loc.size;
 		if (digest_from_name(name, &img->src[i].digest)) {

@@ -8,20 +8,20 @@
 #include "util/json.h"
 
 typedef struct {
-	char *blob_name;      /* member/file in the store holding the layer */
-	bool digest_known;    /* blob digest comes from a descriptor (not from docker-archive) */
-	qn_digest digest;     /* expected blob digest when known */
+	char *blob_name;   /* member/file in the store holding the layer */
+	bool digest_known; /* blob digest comes from a descriptor (not from docker-archive) */
+	qn_digest digest;  /* expected blob digest when known */
 	bool size_known;
-	qn_digest diff_id;    /* expected uncompressed digest */
+	qn_digest diff_id; /* expected uncompressed digest */
 } qn_layer_src;
 
 struct qn_image {
 	char *ref;
 	qn_image_format format;
-	char *path;           /* file or folder named by ref */
-	char *tag;            /* selected tag/name, or NULL */
-	qn_store *store;      /* NULL for dir sources */
-	json_t *manifest;     /* NULL for docker-archive / dir */
+	char *path;       /* file or folder named by ref */
+	char *tag;        /* selected tag/name, or NULL */
+	qn_store *store;  /* NULL for dir sources */
+	json_t *manifest; /* NULL for docker-archive / dir */
 	json_t *config;
 	char *manifest_digest;
 	char *config_digest;

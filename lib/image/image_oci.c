@@ -73,7 +73,10 @@ static json_t *read_blob_json(qn_image *img, const desc_t *d, size_t max, const 
 	return qn_json_parse(buf, len, max, w, err);
 }
 
-static bool is_index_type(const char *mt) { return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)); }
+static bool is_index_type(const char *mt)
+{
+	return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
+}
 static bool is_manifest_type(const char *mt)
 {
 	return mt && (!strcmp(mt, MT_OCI_MANIFEST) || !strcmp(mt, MT_DOCKER_MANIFEST));
@@ -101,8 +104,7 @@ static const json_t *select_platform(const json_t *mans, const char *platform, q
 		return qn_error_set(err, QN_ERR_USAGE, "platform \"%s\": want os/arch[/variant]", platform), NULL;
 	size_t i;
 	const json_t *m, *found = NULL;
-	json_array_foreach(mans, i, m)
-	{
+	json_array_foreach (mans, i, m) {
 		json_t *p = json_object_get(m, "platform");
 		const char *mos = qn_json_str(p, "os"), *march = qn_json_str(p, "architecture");
 		const char *mvar = qn_json_str(p, "variant");
@@ -116,13 +118,13 @@ static const json_t *select_platform(const json_t *mans, const char *platform, q
 	if (found)
 		return found;
 	qn_buf b = QN_BUF_INIT;
-	json_array_foreach(mans, i, m)
-	{
+	json_array_foreach (mans, i, m) {
 		char pl[128];
 		platform_of(m, pl, sizeof(pl));
 		qn_buf_printf(&b, "%s%s", b.len ? ", " : "", pl);
 	}
-	qn_error_set(err, QN_ERR_NOTFOUND, "no image for platform %s (available: %s)", platform, b.data ? b.data : "none");
+	qn_error_set(err, QN_ERR_NOTFOUND, "no image for platform %s (available: %s)", platform,
+		     b.data ? b.data : "none");
 	qn_buf_clear(&b);
 	return NULL;
 }
@@ -132,13 +134,14 @@ static const json_t *select_by_tag(const json_t *mans, const char *sel, qn_error
 	size_t i;
 	const json_t *m;
 	if (sel && sel[0] == '@') {
-		json_array_foreach(mans, i, m) if (!strcmp(qn_json_str(m, "digest") ? qn_json_str(m, "digest") : "", sel + 1)) return m;
+		json_array_foreach (mans, i, m)
+			if (!strcmp(qn_json_str(m, "digest") ? qn_json_str(m, "digest") : "", sel + 1))
+				return m;
 		return qn_error_set(err, QN_ERR_NOTFOUND, "index.json has no manifest %s", sel + 1), NULL;
 	}
 	const json_t *found = NULL;
 	qn_buf tags = QN_BUF_INIT;
-	json_array_foreach(mans, i, m)
-	{
+	json_array_foreach (mans, i, m) {
 		const char *t = qn_json_str(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name");
 		if (t)
 			qn_buf_printf(&tags, "%s%s", tags.len ? ", " : "", t);
@@ -154,7 +157,8 @@ static const json_t *select_by_tag(const json_t *mans, const char *sel, qn_error
 		found = json_array_get(mans, 0);
 	if (!found) {
 		if (sel)
-			qn_error_set(err, QN_ERR_NOTFOUND, "no tag \"%s\" in index.json (tags: %s)", sel, tags.data ? tags.data : "none");
+			qn_error_set(err, QN_ERR_NOTFOUND, "no tag \"%s\" in index.json (tags: %s)", sel,
+				     tags.data ? tags.data : "none");
 		else if (json_array_size(mans) == 0)
 			qn_error_set(err, QN_ERR_INPUT, "index.json lists no manifests");
 		else
@@ -172,8 +176,7 @@ static int check_manifests_array(const json_t *idx, const char *what, qn_error *
 		return qn_error_set(err, QN_ERR_INPUT, "%s: \"manifests\" is not an array", what);
 	size_t i;
 	json_t *m;
-	json_array_foreach(mans, i, m)
-	{
+	json_array_foreach (mans, i, m) {
 		desc_t d;
 		_cleanup_free_ char *w = xasprintf("%s: manifests[%zu]", what, i);
 		if (parse_desc(m, w, &d, err) < 0)
@@ -189,7 +192,8 @@ static int load_layers(qn_image *img, const json_t *man, qn_error **err)
 		return qn_error_set(err, QN_ERR_INPUT, "manifest: \"layers\" is not an array");
 	size_t n = json_array_size(layers);
 	if (n > QN_MAX_LAYERS)
-		return qn_error_set(err, QN_ERR_LIMIT, "manifest has %zu layers, over the limit of %d", n, QN_MAX_LAYERS);
+		return qn_error_set(err, QN_ERR_LIMIT, "manifest has %zu layers, over the limit of %d", n,
+				    QN_MAX_LAYERS);
 	img->n_layers = n;
 	img->layers = xcalloc(n ? n : 1, sizeof(*img->layers));
 	img->src = xcalloc(n ? n : 1, sizeof(*img->src));
@@ -201,7 +205,8 @@ static int load_layers(qn_image *img, const json_t *man, qn_error **err)
 		/* Layer media types are checked loosely (the content decides the compression), but
 		 * anything that is not a layer tar at all means this is not a container image. */
 		if (d.media_type && !strstr(d.media_type, ".layer.") && !strstr(d.media_type, ".rootfs."))
-			return qn_error_set(err, QN_ERR_INPUT, "%s: media type \"%s\" is not an image layer", w, d.media_type);
+			return qn_error_set(err, QN_ERR_INPUT, "%s: media type \"%s\" is not an image layer", w,
+					    d.media_type);
 		qn_layer_info *l = &img->layers[i];
 		l->index = i;
 		l->digest = xstrdup(d.digest_str);

@@ -39,8 +39,8 @@ typedef struct {
 	unsigned char *buf[QUEUE_SLOTS];
 	size_t len[QUEUE_SLOTS];
 	size_t head, count;
-	bool done;    /* producer finished */
-	bool cancel;  /* either side gave up */
+	bool done;   /* producer finished */
+	bool cancel; /* either side gave up */
 } queue_t;
 
 typedef struct {
@@ -48,14 +48,14 @@ typedef struct {
 	size_t idx;
 	char what[96];
 	void *lctx;
-	qn_hasher *h_blob;  /* over stored bytes */
-	qn_hasher *h_diff;  /* over uncompressed bytes (NULL when the layer is not compressed) */
+	qn_hasher *h_blob; /* over stored bytes */
+	qn_hasher *h_diff; /* over uncompressed bytes (NULL when the layer is not compressed) */
 	qn_tar_reader *tar;
 	uint64_t ubytes;
 	uint64_t files;
 	qn_comp comp;
 	queue_t q;
-	qn_error *perr;     /* producer-side error */
+	qn_error *perr; /* producer-side error */
 } layer_t;
 
 /* A cancellation is not a cause: when one layer fails the others stop, and their "cancelled"
@@ -77,7 +77,8 @@ static int tar_entry(void *p, const qn_tar_entry *e, qn_error **err)
 	uint64_t n = atomic_fetch_add(&r->total_entries, 1) + 1;
 	if (n > r->img->limits.max_entries)
 		return qn_error_set(err, QN_ERR_LIMIT,
-				    "%s: more than %" PRIu64 " entries in the image (raise the limit with --max-entries)",
+				    "%s: more than %" PRIu64
+				    " entries in the image (raise the limit with --max-entries)",
 				    l->what, r->img->limits.max_entries);
 	if (e->type == QN_TAR_REG)
 		l->files++;
@@ -107,9 +108,10 @@ static int consume(layer_t *l, const void *p, size_t n, qn_error **err)
 	uint64_t tot = atomic_fetch_add(&r->total_bytes, n) + n;
 	if (tot > r->img->limits.max_total_size) {
 		char s[16];
-		return qn_error_set(err, QN_ERR_LIMIT,
-				    "%s: uncompressed size is over the limit of %s (decompression bomb? raise it with --max-size)",
-				    l->what, qn_fmt_size(r->img->limits.max_total_size, s));
+		return qn_error_set(
+		    err, QN_ERR_LIMIT,
+		    "%s: uncompressed size is over the limit of %s (decompression bomb? raise it with --max-size)",
+		    l->what, qn_fmt_size(r->img->limits.max_total_size, s));
 	}
 	if (l->h_diff)
 		qn_hasher_update(l->h_diff, p, n);
@@ -256,7 +258,10 @@ static int drain(layer_t *l, qn_error **err)
 	}
 }
 
-static int consume_direct(void *ud, const void *p, size_t n, qn_error **err) { return consume(ud, p, n, err); }
+static int consume_direct(void *ud, const void *p, size_t n, qn_error **err)
+{
+	return consume(ud, p, n, err);
+}
 
 static int verify(layer_t *l, qn_error **err)
 {
@@ -271,8 +276,8 @@ static int verify(layer_t *l, qn_error **err)
 	else
 		diff = blob;
 	if (src->digest_known && !qn_digest_eq(&blob, &src->digest))
-		return qn_error_set(err, QN_ERR_INPUT, "layer %zu blob %s: digest mismatch (content hashes to %s)", l->idx,
-				    qn_digest_str(&src->digest, a), qn_digest_str(&blob, b));
+		return qn_error_set(err, QN_ERR_INPUT, "layer %zu blob %s: digest mismatch (content hashes to %s)",
+				    l->idx, qn_digest_str(&src->digest, a), qn_digest_str(&blob, b));
 	if (!qn_digest_eq(&diff, &src->diff_id))
 		return qn_error_set(err, QN_ERR_INPUT,
 				    "layer %zu (%s): uncompressed content hashes to %s, but the config's diff_id is %s",
@@ -424,8 +429,8 @@ static int by_size_desc(const void *a, const void *b, void *arg)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int qn_image_read_some_layers(qn_image *img, const size_t *which_in, size_t n, const qn_layer_visitor *v,
-			      void *ud, qn_error **err)
+int qn_image_read_some_layers(qn_image *img, const size_t *which_in, size_t n, const qn_layer_visitor *v, void *ud,
+			      qn_error **err)
 {
 	if (img->format == QN_FMT_DIR) {
 		if (n == 0)

@@ -13,7 +13,7 @@
 
 typedef struct {
 	char *name;
-	char *link;      /* symlink target (raw), or NULL */
+	char *link; /* symlink target (raw), or NULL */
 	bool is_reg;
 	bool is_hardlink;
 	uint64_t off, size;
@@ -21,16 +21,19 @@ typedef struct {
 
 struct qn_store {
 	char *name;
-	int dirfd;        /* folder stores */
-	int fd;           /* archive stores */
-	char *tmp_path;   /* decompressed copy of a compressed archive */
+	int dirfd;      /* folder stores */
+	int fd;         /* archive stores */
+	char *tmp_path; /* decompressed copy of a compressed archive */
 	member *m;
 	size_t n, cap;
-	int *fds;         /* fds opened for folder blobs, closed with the store */
+	int *fds; /* fds opened for folder blobs, closed with the store */
 	size_t n_fds;
 };
 
-const char *qn_store_name(const qn_store *s) { return s->name; }
+const char *qn_store_name(const qn_store *s)
+{
+	return s->name;
+}
 
 qn_store *qn_store_open_dir(const char *dir, qn_error **err)
 {
@@ -283,7 +286,8 @@ static int locate_member(qn_store *s, const char *name, qn_blob_loc *out, qn_err
 			return qn_error_set(err, QN_ERR_NOTFOUND, "%s: no member \"%s\"", s->name, name);
 		if (!m->link) {
 			if (!m->is_reg)
-				return qn_error_set(err, QN_ERR_INPUT, "%s: member \"%s\" is not a regular file", s->name, name);
+				return qn_error_set(err, QN_ERR_INPUT, "%s: member \"%s\" is not a regular file",
+						    s->name, name);
 			out->fd = s->fd;
 			out->off = m->off;
 			out->size = m->size;
@@ -303,7 +307,9 @@ static int locate_member(qn_store *s, const char *name, qn_blob_loc *out, qn_err
 				char *slash = b.data ? strrchr(b.data, '/') : NULL;
 				if (!b.len) {
 					qn_buf_clear(&b);
-					return qn_error_set(err, QN_ERR_INPUT, "%s: member \"%s\" links outside the archive", s->name, name);
+					return qn_error_set(err, QN_ERR_INPUT,
+							    "%s: member \"%s\" links outside the archive", s->name,
+							    name);
 				}
 				b.len = slash ? (size_t)(slash - b.data) : 0;
 				b.data[b.len] = 0;

@@ -7,7 +7,7 @@
 #include "util/util.h"
 
 typedef struct {
-	int fd;        /* borrowed from the store */
+	int fd; /* borrowed from the store */
 	uint64_t off;
 	uint64_t size;
 } qn_blob_loc;

@@ -36,13 +36,13 @@ struct qn_tar_reader {
 	uint64_t remaining; /* data or ext bytes left */
 	uint64_t pad;       /* padding bytes left */
 	bool want_data;
-	char ext_type;      /* 'x', 'g', 'L', 'K' while in ST_EXT */
+	char ext_type; /* 'x', 'g', 'L', 'K' while in ST_EXT */
 	qn_buf ext_buf;
 	ext_t local, global;
 	uint64_t off;       /* bytes consumed */
 	uint64_t entry_off; /* offset of the first header of the current entry */
 	uint64_t n_entries;
-	char *last_path;    /* for errors that follow an entry */
+	char *last_path; /* for errors that follow an entry */
 	/* storage for the entry handed to callbacks */
 	char name_buf[BLOCK];
 	char link_buf[BLOCK];
@@ -63,8 +63,7 @@ static void ext_clear(ext_t *e)
 	memset(e, 0, sizeof(*e));
 }
 
-qn_tar_reader *qn_tar_reader_new(const qn_tar_callbacks *cb, void *ud, const qn_tar_limits *lim,
-				 const char *what)
+qn_tar_reader *qn_tar_reader_new(const qn_tar_callbacks *cb, void *ud, const qn_tar_limits *lim, const char *what)
 {
 	qn_tar_reader *r = xcalloc(1, sizeof(*r));
 	r->cb = *cb;
@@ -91,9 +90,18 @@ void qn_tar_reader_free(qn_tar_reader *r)
 	free(r);
 }
 
-uint64_t qn_tar_reader_offset(const qn_tar_reader *r) { return r->off; }
-uint64_t qn_tar_reader_entries(const qn_tar_reader *r) { return r->n_entries; }
-bool qn_tar_reader_at_end(const qn_tar_reader *r) { return r->st == ST_END; }
+uint64_t qn_tar_reader_offset(const qn_tar_reader *r)
+{
+	return r->off;
+}
+uint64_t qn_tar_reader_entries(const qn_tar_reader *r)
+{
+	return r->n_entries;
+}
+bool qn_tar_reader_at_end(const qn_tar_reader *r)
+{
+	return r->st == ST_END;
+}
 
 /* An error about the current position: "<what>: entry N at offset O ("path"): msg". */
 QN_PRINTF(4, 5)
@@ -183,8 +191,8 @@ static void field_str(char *dst, const unsigned char *src, size_t len)
 	dst[n] = 0;
 }
 
-static int num_field(qn_tar_reader *r, const unsigned char *f, size_t len, const char *name, bool neg,
-		     int64_t *out, qn_error **err)
+static int num_field(qn_tar_reader *r, const unsigned char *f, size_t len, const char *name, bool neg, int64_t *out,
+		     qn_error **err)
 {
 	if (qn_tar_parse_octal(f, len, neg, out) < 0)
 		return fail(r, err, QN_ERR_INPUT, "invalid %s field in header", name);
@@ -193,8 +201,7 @@ static int num_field(qn_tar_reader *r, const unsigned char *f, size_t len, const
 
 /* ---- pax records: "%d %s=%s\n" ---- */
 
-static int pax_set_str(qn_tar_reader *r, char **dst, const char *key, const char *v, size_t vlen,
-		       qn_error **err)
+static int pax_set_str(qn_tar_reader *r, char **dst, const char *key, const char *v, size_t vlen, qn_error **err)
 {
 	if (memchr(v, 0, vlen))
 		return fail(r, err, QN_ERR_INPUT, "pax header \"%s\" contains a NUL byte", key);
@@ -203,8 +210,8 @@ static int pax_set_str(qn_tar_reader *r, char **dst, const char *key, const char
 	return 0;
 }
 
-static int pax_num(qn_tar_reader *r, const char *key, const char *v, size_t vlen, uint64_t max,
-		   uint64_t *out, qn_error **err)
+static int pax_num(qn_tar_reader *r, const char *key, const char *v, size_t vlen, uint64_t max, uint64_t *out,
+		   qn_error **err)
 {
 	char tmp[32];
 	if (vlen == 0 || vlen >= sizeof(tmp))
@@ -360,18 +367,35 @@ static int finish_ext(qn_tar_reader *r, qn_error **err)
 static int type_from_flag(qn_tar_reader *r, char flag, qn_tar_type *t, qn_error **err)
 {
 	switch (flag) {
-	case '0': case '\0': case '7':
+	case '0':
+	case '\0':
+	case '7':
 		*t = QN_TAR_REG;
 		return 0;
-	case '1': *t = QN_TAR_HARDLINK; return 0;
-	case '2': *t = QN_TAR_SYMLINK; return 0;
-	case '3': *t = QN_TAR_CHR; return 0;
-	case '4': *t = QN_TAR_BLK; return 0;
-	case '5': case 'D': *t = QN_TAR_DIR; return 0;
-	case '6': *t = QN_TAR_FIFO; return 0;
+	case '1':
+		*t = QN_TAR_HARDLINK;
+		return 0;
+	case '2':
+		*t = QN_TAR_SYMLINK;
+		return 0;
+	case '3':
+		*t = QN_TAR_CHR;
+		return 0;
+	case '4':
+		*t = QN_TAR_BLK;
+		return 0;
+	case '5':
+	case 'D':
+		*t = QN_TAR_DIR;
+		return 0;
+	case '6':
+		*t = QN_TAR_FIFO;
+		return 0;
 	case 'S':
 		return fail(r, err, QN_ERR_INPUT, "sparse files are not supported");
-	case 'M': case 'N': case 'V':
+	case 'M':
+	case 'N':
+	case 'V':
 		return fail(r, err, QN_ERR_INPUT, "multi-volume and old GNU entries are not supported");
 	default:
 		if (flag >= 0x20 && flag < 0x7f)
@@ -384,7 +408,10 @@ static int type_from_flag(qn_tar_reader *r, char flag, qn_tar_type *t, qn_error 
  * other fields). */
 static void header_path(qn_tar_reader *r, const unsigned char *h)
 {
-	bool ustar = memcmp(h + 257, "ustar\0" "00", 8) == 0;
+	bool ustar = memcmp(h + 257,
+			    "ustar\0"
+			    "00",
+			    8) == 0;
 	bool star = ustar && memcmp(h + 508, "tar\0", 4) == 0;
 	char name[101];
 	field_str(name, h, 100);
@@ -414,8 +441,9 @@ static int begin_entry(qn_tar_reader *r, qn_error **err)
 		return -1;
 	if (flag == 'x' || flag == 'g' || flag == 'L' || flag == 'K') {
 		if ((uint64_t)size > r->lim.max_ext_header)
-			return fail(r, err, QN_ERR_LIMIT, "extended header of %" PRId64 " bytes is over the limit of %zu",
-				    size, r->lim.max_ext_header);
+			return fail(r, err, QN_ERR_LIMIT,
+				    "extended header of %" PRId64 " bytes is over the limit of %zu", size,
+				    r->lim.max_ext_header);
 		r->ext_type = flag;
 		qn_buf_reset(&r->ext_buf);
 		r->remaining = (uint64_t)size;
@@ -459,14 +487,15 @@ static int begin_entry(qn_tar_reader *r, qn_error **err)
 		return fail(r, err, QN_ERR_INPUT, "empty path");
 	if (strlen(e.path) > r->lim.max_path || strlen(e.linkname) > r->lim.max_path) {
 		_cleanup_free_ char *q = qn_str_quote(e.path, 80);
-		return fail(r, err, QN_ERR_LIMIT, "\"%s\": path longer than the limit of %zu bytes", q, r->lim.max_path);
+		return fail(r, err, QN_ERR_LIMIT, "\"%s\": path longer than the limit of %zu bytes", q,
+			    r->lim.max_path);
 	}
 	/* Header-only types carry no data in every reader we must agree with; a size here would make
 	 * readers disagree about where the next header starts. 'D' (GNU dumpdir) is the exception. */
 	if (e.type != QN_TAR_REG && e.size != 0 && flag != 'D') {
 		_cleanup_free_ char *q = qn_str_quote(e.path, 80);
-		return fail(r, err, QN_ERR_INPUT, "\"%s\": entry of this type must not have data (size %" PRIu64 ")",
-			    q, e.size);
+		return fail(r, err, QN_ERR_INPUT, "\"%s\": entry of this type must not have data (size %" PRIu64 ")", q,
+			    e.size);
 	}
 	free(r->last_path);
 	r->last_path = xstrdup(e.path);
@@ -504,7 +533,8 @@ static int on_header(qn_tar_reader *r, qn_error **err)
 		if (r->last_path) {
 			_cleanup_free_ char *q = qn_str_quote(r->last_path, 80);
 			return fail(r, err, QN_ERR_INPUT,
-				    "invalid header checksum after \"%s\" (its data is longer or shorter than its header says, or the stream is corrupt)",
+				    "invalid header checksum after \"%s\" (its data is longer or shorter than its "
+				    "header says, or the stream is corrupt)",
 				    q);
 		}
 		return fail(r, err, QN_ERR_INPUT, "invalid header checksum (not a tar stream?)");
@@ -567,9 +597,10 @@ int qn_tar_reader_feed(qn_tar_reader *r, const void *buf, size_t n, qn_error **e
 			/* After the end marker only zero padding may follow (GNU tar pads to 10 KiB). */
 			for (size_t i = 0; i < n; i++)
 				if (p[i])
-					return qn_error_set(err, QN_ERR_INPUT,
-							    "%s: data after the end-of-archive marker at offset %" PRIu64,
-							    r->what, r->off + i);
+					return qn_error_set(
+					    err, QN_ERR_INPUT,
+					    "%s: data after the end-of-archive marker at offset %" PRIu64, r->what,
+					    r->off + i);
 			r->off += n;
 			n = 0;
 			break;
@@ -618,11 +649,13 @@ int qn_tar_reader_finish(qn_tar_reader *r, qn_error **err)
 		/* Ending on a block boundary without the end marker is accepted, as Go's reader does. */
 		if (r->hdr_fill == 0 && !r->local.path && !r->local.linkpath && !r->local.has_size)
 			return 0;
-		return qn_error_set(err, QN_ERR_INPUT, "%s: truncated inside a header at offset %" PRIu64, r->what, r->off);
+		return qn_error_set(err, QN_ERR_INPUT, "%s: truncated inside a header at offset %" PRIu64, r->what,
+				    r->off);
 	case ST_DATA: {
 		_cleanup_free_ char *q = qn_str_quote(r->last_path, 80);
 		return qn_error_set(err, QN_ERR_INPUT,
-				    "%s: entry \"%s\": data is shorter than its header says (%" PRIu64 " bytes missing)",
+				    "%s: entry \"%s\": data is shorter than its header says (%" PRIu64
+				    " bytes missing)",
 				    r->what, q, r->remaining);
 	}
 	case ST_EXT:

@@ -33,10 +33,10 @@ typedef struct {
 	const char *linkname; /* raw link target for hardlinks and symlinks, else "" */
 	const char *uname, *gname;
 	qn_tar_type type;
-	uint32_t mode;        /* permission bits incl. setuid/setgid/sticky (07777) */
+	uint32_t mode; /* permission bits incl. setuid/setgid/sticky (07777) */
 	uint32_t uid, gid;
 	uint32_t devmajor, devminor;
-	uint64_t size;        /* data bytes that follow (0 for header-only types) */
+	uint64_t size; /* data bytes that follow (0 for header-only types) */
 	int64_t mtime;
 	uint32_t mtime_nsec;
 	const qn_tar_xattr *xattrs;
@@ -57,15 +57,14 @@ typedef struct {
 } qn_tar_callbacks;
 
 typedef struct {
-	size_t max_path;        /* longest path or link name accepted (bytes) */
-	size_t max_ext_header;  /* largest pax / GNU long-name record accepted (bytes) */
+	size_t max_path;       /* longest path or link name accepted (bytes) */
+	size_t max_ext_header; /* largest pax / GNU long-name record accepted (bytes) */
 } qn_tar_limits;
 
 typedef struct qn_tar_reader qn_tar_reader;
 
 /* `what` names the stream in errors (e.g. "layer sha256:ab12..."); it is copied. */
-qn_tar_reader *qn_tar_reader_new(const qn_tar_callbacks *cb, void *ud, const qn_tar_limits *lim,
-				 const char *what);
+qn_tar_reader *qn_tar_reader_new(const qn_tar_callbacks *cb, void *ud, const qn_tar_limits *lim, const char *what);
 void qn_tar_reader_free(qn_tar_reader *r);
 /* Feeds n bytes. Returns 0 or -1 with err (bad header, limit, or a callback failure). */
 int qn_tar_reader_feed(qn_tar_reader *r, const void *buf, size_t n, qn_error **err);

@@ -88,7 +88,10 @@ static void fill_header(unsigned char *h, const char *name, char flag, const qn_
 	h[156] = (unsigned char)flag;
 	if (link)
 		memcpy(h + 157, link, QN_MIN(strlen(link), (size_t)100));
-	memcpy(h + 257, "ustar\0" "00", 8);
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	if (e && e->uname)
 		memcpy(h + 265, e->uname, QN_MIN(strlen(e->uname), (size_t)31));
 	if (e && e->gname)

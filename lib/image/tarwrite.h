@@ -12,9 +12,9 @@ typedef int (*qn_tarw_sink)(void *ud, const void *p, size_t n, qn_error **err);
 typedef struct {
 	qn_tarw_sink sink;
 	void *ud;
-	uint64_t offset;   /* bytes written */
-	uint64_t pending;  /* data bytes still owed for the current entry */
-	uint64_t pad;      /* padding owed after them */
+	uint64_t offset;  /* bytes written */
+	uint64_t pending; /* data bytes still owed for the current entry */
+	uint64_t pad;     /* padding owed after them */
 } qn_tarw;
 
 void qn_tarw_init(qn_tarw *w, qn_tarw_sink sink, void *ud);

@@ -88,8 +88,9 @@ static int copy_file(qn_tarw *w, const qn_write_entry *e, qn_error **err)
 	while (left) {
 		ssize_t got = qn_read_full(fd, buf, (size_t)QN_MIN(left, (uint64_t)CHUNK));
 		if (got <= 0)
-			return got < 0 ? qn_error_errno(err, errno, "%s", e->src_file)
-				       : qn_error_set(err, QN_ERR_RUNTIME, "%s: file shrank while writing", e->src_file);
+			return got < 0
+				   ? qn_error_errno(err, errno, "%s", e->src_file)
+				   : qn_error_set(err, QN_ERR_RUNTIME, "%s: file shrank while writing", e->src_file);
 		if (qn_tarw_data(w, buf, (size_t)got, err) < 0)
 			return -1;
 		left -= (uint64_t)got;
@@ -100,9 +101,17 @@ static int copy_file(qn_tarw *w, const qn_write_entry *e, qn_error **err)
 static int write_entry(qn_tarw *w, const qn_write_entry *e, qn_strset *written, qn_error **err)
 {
 	_cleanup_free_ char *name = e->type == QN_TAR_DIR ? xasprintf("%s/", e->path) : xstrdup(e->path);
-	qn_tar_entry te = {.path = name, .linkname = "", .type = e->type, .mode = e->mode,
-			   .uid = e->uid, .gid = e->gid, .devmajor = e->devmajor, .devminor = e->devminor,
-			   .mtime = e->mtime, .uname = "", .gname = ""};
+	qn_tar_entry te = {.path = name,
+			   .linkname = "",
+			   .type = e->type,
+			   .mode = e->mode,
+			   .uid = e->uid,
+			   .gid = e->gid,
+			   .devmajor = e->devmajor,
+			   .devminor = e->devminor,
+			   .mtime = e->mtime,
+			   .uname = "",
+			   .gname = ""};
 	te.xattrs = e->xattrs;
 	te.n_xattrs = e->n_xattrs;
 	bool as_link = e->type == QN_TAR_REG && e->hardlink && qn_strset_has(written, e->hardlink);
@@ -255,7 +264,10 @@ static json_t *descriptor(const char *media_type, const qn_digest *d, uint64_t s
 	return j;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Sorted names in dir (relative to dirfd), regular files only. */
 static int list_files(int base, const char *dir, qn_ptrvec *out, qn_error **err)
@@ -302,8 +314,8 @@ static int write_archive(int wfd, const char *out, const char *const *dirs, size
 			break;
 		}
 		_cleanup_free_ char *src = xasprintf("/proc/self/fd/%d/%s", wfd, name);
-		qn_write_entry we = {.path = name, .type = QN_TAR_REG, .mode = 0644, .size = (uint64_t)st.st_size,
-				     .src_file = src};
+		qn_write_entry we = {
+		    .path = name, .type = QN_TAR_REG, .mode = 0644, .size = (uint64_t)st.st_size, .src_file = src};
 		qn_strset none = QN_STRSET_INIT;
 		rc = write_entry(&w, &we, &none, err);
 		qn_strset_clear(&none);
@@ -345,8 +357,8 @@ static int write_oci_docs(int wfd, const qn_write_spec *spec, const blob_t *blob
 	json_object_set_new(man, "config", descriptor("application/vnd.oci.image.config.v1+json", cfg_d, cfg_size));
 	json_t *layers = json_array();
 	for (size_t i = 0; i < spec->n_layers; i++)
-		json_array_append_new(layers, descriptor("application/vnd.oci.image.layer.v1.tar+gzip", &blobs[i].blob,
-							 blobs[i].size));
+		json_array_append_new(
+		    layers, descriptor("application/vnd.oci.image.layer.v1.tar+gzip", &blobs[i].blob, blobs[i].size));
 	json_object_set_new(man, "layers", layers);
 	if (json_object_size(spec->annotations))
 		json_object_set_new(man, "annotations", json_deep_copy(spec->annotations));
@@ -371,7 +383,8 @@ static int write_oci_docs(int wfd, const qn_write_spec *spec, const blob_t *blob
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	_cleanup_close_ int f1 = openat(wfd, "index.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	_cleanup_close_ int f2 = openat(wfd, "oci-layout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (f1 < 0 || f2 < 0 || qn_write_full(f1, is, strlen(is)) < 0 || qn_write_full(f2, layout, sizeof(layout) - 1) < 0)
+	if (f1 < 0 || f2 < 0 || qn_write_full(f1, is, strlen(is)) < 0 ||
+	    qn_write_full(f2, layout, sizeof(layout) - 1) < 0)
 		return qn_error_errno(err, errno, "index.json");
 	return 0;
 }
@@ -449,8 +462,8 @@ int qn_image_write(const qn_write_spec *spec, qn_write_result *res, qn_error **e
 	memset(res, 0, sizeof(*res));
 	if (spec->format != QN_FMT_OCI_LAYOUT && spec->format != QN_FMT_OCI_ARCHIVE &&
 	    spec->format != QN_FMT_DOCKER_ARCHIVE)
-		return qn_error_set(err, QN_ERR_USAGE, "%s: images can be written as oci, oci-archive or docker-archive",
-				    spec->out);
+		return qn_error_set(err, QN_ERR_USAGE,
+				    "%s: images can be written as oci, oci-archive or docker-archive", spec->out);
 	_cleanup_free_ char *work = make_workdir(spec->out, err);
 	if (!work)
 		return -1;
@@ -459,7 +472,8 @@ int qn_image_write(const qn_write_spec *spec, qn_write_result *res, qn_error **e
 	if (rc == 0 && spec->format == QN_FMT_OCI_LAYOUT) {
 		/* rename(2) replaces an empty folder but never a non-empty one */
 		if (rename(work, spec->out) < 0)
-			rc = qn_error_errno(err, errno, "%s: cannot move the image into place (remove it first?)", spec->out);
+			rc = qn_error_errno(err, errno, "%s: cannot move the image into place (remove it first?)",
+					    spec->out);
 	} else if (rc == 0) {
 		qn_ptrvec files = {0};
 		bool docker = spec->format == QN_FMT_DOCKER_ARCHIVE;

@@ -63,7 +63,10 @@ static uint64_t fld(const elf *e, uint64_t off, int n)
  * itself is unusable. */
 static int elf_open(const uint8_t *b, size_t len, elf *e, qn_error **err)
 {
-	if (len < 16 || memcmp(b, "\x7f" "ELF", 4) != 0)
+	if (len < 16 || memcmp(b,
+			       "\x7f"
+			       "ELF",
+			       4) != 0)
 		return 0;
 	*e = (elf){.b = b, .len = len, .is64 = b[4] == 2, .big = b[5] == 2};
 	if ((b[4] != 1 && b[4] != 2) || (b[5] != 1 && b[5] != 2) || len < (e->is64 ? 64u : 52u))
@@ -222,8 +225,8 @@ static int read_blob(const uint8_t *h, size_t len, const elf *e, const char *loc
 	if (*vers && !vn)
 		return 0; /* no version: Go's reader calls this "not a Go executable"; the caller checks */
 	if (*vers)
-		*mod = inl ? inline_string(h, len, &p, &n)
-			   : pointer_string(e, rdn(h + 16 + ptr, ptr, big), ptr, big, &n);
+		*mod =
+		    inl ? inline_string(h, len, &p, &n) : pointer_string(e, rdn(h + 16 + ptr, ptr, big), ptr, big, &n);
 	if (!*vers || !*mod) {
 		free(*vers);
 		*vers = NULL;
@@ -309,7 +312,8 @@ static int parse_modinfo(const char *mod, modinfo *mi, const char *loc, qn_error
 			set_mod(&mi->main, f);
 		} else if (strcmp(f[0], "dep") == 0 && *f[1]) {
 			if (mi->n >= MAX_MODULES)
-				return qn_error_set(err, QN_ERR_LIMIT, "%s: more than %d modules in Go build info", loc, MAX_MODULES);
+				return qn_error_set(err, QN_ERR_LIMIT, "%s: more than %d modules in Go build info", loc,
+						    MAX_MODULES);
 			if ((mi->n & (mi->n - 1)) == 0) /* grow at powers of two */
 				mi->deps = xreallocarray(mi->deps, mi->n ? 2 * mi->n : 16, sizeof(*mi->deps));
 			mi->deps[mi->n] = (gomod){0};

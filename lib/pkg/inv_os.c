@@ -11,8 +11,8 @@ static char *pkg_key(const qn_package *p)
 	return xasprintf("%s\t%s\t%s", p->name ? p->name : "", p->version ? p->version : "", p->arch ? p->arch : "");
 }
 
-typedef int (*db_parse_fn)(const uint8_t *buf, size_t len, const char *location, qn_pkglist *out,
-			   qn_osdb_warnings *w, qn_error **err);
+typedef int (*db_parse_fn)(const uint8_t *buf, size_t len, const char *location, qn_pkglist *out, qn_osdb_warnings *w,
+			   qn_error **err);
 
 /* key -> first layer (+1) whose snapshot of `path` lists the package */
 static void attribute(const qn_tree *t, const char *path, db_parse_fn parse, qn_strset *first)
@@ -114,8 +114,10 @@ static void dpkg_details(qn_inventory *inv, const qn_tree *t, qn_package *p)
 		lp = a2;
 	}
 	qn_error *e = NULL;
-	if (list && qn_dpkg_parse_list(list->content, list->content_len, lp, &p->files, &p->n_files, &inv->warn, &e) == 0) {
-		_cleanup_free_ char *md5 = xasprintf("%.*s.md5sums", (int)(strlen(lp) - 5), lp); /* PKG.list -> PKG.md5sums */
+	if (list &&
+	    qn_dpkg_parse_list(list->content, list->content_len, lp, &p->files, &p->n_files, &inv->warn, &e) == 0) {
+		_cleanup_free_ char *md5 =
+		    xasprintf("%.*s.md5sums", (int)(strlen(lp) - 5), lp); /* PKG.list -> PKG.md5sums */
 		const qn_node *m = qn_inv_file(t, md5);
 		if (m)
 			qn_dpkg_parse_md5sums(m->content, m->content_len, md5, p->files, p->n_files, &inv->warn, NULL);
@@ -185,7 +187,8 @@ int qn_inv_rpm(qn_inventory *inv, const qn_tree *t, qn_error **err)
 	for (size_t i = 0; i < QN_ARRAY_LEN(legacy) && inv->pkgs.n == from; i++) {
 		const qn_node *n = qn_inv_file(t, legacy[i]);
 		if (n)
-			qn_osdb_warn(&inv->warn, "%s: a %s rpm database, which quench does not read: its packages are not listed",
+			qn_osdb_warn(&inv->warn,
+				     "%s: a %s rpm database, which quench does not read: its packages are not listed",
 				     legacy[i], qn_rpmdb_kind_name(qn_rpm_detect_db(n->content, n->content_len)));
 	}
 	for (size_t i = from; i < inv->pkgs.n; i++) {

@@ -160,10 +160,12 @@ qn_inventory *qn_inventory_build(const qn_tree *t, qn_error **err)
 	/* the order changed: index the owners again */
 	qn_strset_clear(&inv->owned);
 	for (size_t i = 0; i < inv->pkgs.n; i++)
-		if (inv->pkgs.v[i].eco == QN_ECO_DEB || inv->pkgs.v[i].eco == QN_ECO_APK || inv->pkgs.v[i].eco == QN_ECO_RPM)
+		if (inv->pkgs.v[i].eco == QN_ECO_DEB || inv->pkgs.v[i].eco == QN_ECO_APK ||
+		    inv->pkgs.v[i].eco == QN_ECO_RPM)
 			for (size_t j = 0; j < inv->pkgs.v[i].n_files; j++)
 				if (!qn_strset_get(&inv->owned, inv->pkgs.v[i].files[j].path))
-					qn_strset_put(&inv->owned, inv->pkgs.v[i].files[j].path, (void *)(uintptr_t)(i + 1));
+					qn_strset_put(&inv->owned, inv->pkgs.v[i].files[j].path,
+						      (void *)(uintptr_t)(i + 1));
 	return inv;
 }
 
@@ -178,10 +180,22 @@ void qn_inventory_free(qn_inventory *inv)
 	free(inv);
 }
 
-const qn_os_info *qn_inventory_os(const qn_inventory *inv) { return &inv->os; }
-size_t qn_inventory_count(const qn_inventory *inv) { return inv->pkgs.n; }
-const qn_package *qn_inventory_get(const qn_inventory *inv, size_t i) { return i < inv->pkgs.n ? &inv->pkgs.v[i] : NULL; }
-size_t qn_inventory_warning_count(const qn_inventory *inv) { return inv->warn.lines.n; }
+const qn_os_info *qn_inventory_os(const qn_inventory *inv)
+{
+	return &inv->os;
+}
+size_t qn_inventory_count(const qn_inventory *inv)
+{
+	return inv->pkgs.n;
+}
+const qn_package *qn_inventory_get(const qn_inventory *inv, size_t i)
+{
+	return i < inv->pkgs.n ? &inv->pkgs.v[i] : NULL;
+}
+size_t qn_inventory_warning_count(const qn_inventory *inv)
+{
+	return inv->warn.lines.n;
+}
 const char *qn_inventory_warning(const qn_inventory *inv, size_t i)
 {
 	return i < inv->warn.lines.n ? inv->warn.lines.v[i] : NULL;

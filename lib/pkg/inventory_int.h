@@ -11,7 +11,7 @@ struct qn_inventory {
 	qn_os_info os;
 	qn_pkglist pkgs;
 	qn_osdb_warnings warn;
-	qn_strset owned;  /* canonical path -> index + 1 of the OS package that owns it */
+	qn_strset owned; /* canonical path -> index + 1 of the OS package that owns it */
 };
 
 /* Content of a final file in the tree (captured), or NULL. */

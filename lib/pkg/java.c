@@ -39,10 +39,10 @@
 #define MAX_PACKAGES 20000
 
 typedef struct {
-	size_t budget;   /* bytes that may still be extracted */
+	size_t budget; /* bytes that may still be extracted */
 	int max_depth;
-	int skipped;     /* nested archives that could not be read */
-	bool exhausted;  /* the budget or the package limit ran out: the whole parse fails */
+	int skipped;    /* nested archives that could not be read */
+	bool exhausted; /* the budget or the package limit ran out: the whole parse fails */
 	qn_pkglist found;
 } jctx;
 
@@ -58,7 +58,10 @@ static void props_clear(props *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool props_valid(const props *p) { return p->group && *p->group && p->artifact && *p->artifact && p->version && *p->version; }
+static bool props_valid(const props *p)
+{
+	return p->group && *p->group && p->artifact && *p->artifact && p->version && *p->version;
+}
 
 static char *trim_dup(const char *s, size_t n)
 {
@@ -75,7 +78,10 @@ static void set_str(char **dst, char *v)
 	*dst = v;
 }
 
-static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
 
 /* Appends group:artifact@version at loc unless the same package is already listed there. */
 static int add_pkg(jctx *c, const char *group, const char *artifact, const char *version, const char *loc,
@@ -110,7 +116,7 @@ static bool name_props(const char *base, props *out)
 	size_t n = strlen(base);
 	if (n < 6 || strcmp(base + n - 3, "jar") != 0)
 		return false;
-	size_t end = n - 4; /* the version stops before the (any) character preceding "jar" */
+	size_t end = n - 4;   /* the version stops before the (any) character preceding "jar" */
 	size_t class_end = 0; /* base[0, class_end) is all [A-Za-z0-9._-] */
 	while (class_end < n && (isalnum((unsigned char)base[class_end]) || strchr("._-", base[class_end])))
 		class_end++;
@@ -119,8 +125,8 @@ static bool name_props(const char *base, props *out)
 		if (isspace((unsigned char)base[k]))
 			ws_end = k + 1;
 	for (size_t i = end - 2; i >= 1 && i + 1 >= ws_end; i--) {
-		if (base[i] != '-' || !isdigit((unsigned char)base[i + 1]) || base[i - 1] == '-' || base[i - 1] == '*' ||
-		    base[i - 1] == '\n' || i - 1 > class_end)
+		if (base[i] != '-' || !isdigit((unsigned char)base[i + 1]) || base[i - 1] == '-' ||
+		    base[i - 1] == '*' || base[i - 1] == '\n' || i - 1 > class_end)
 			continue;
 		out->artifact = xstrndup(base, i);
 		out->version = xstrndup(base + i + 1, end - i - 1);
@@ -158,12 +164,23 @@ static void parse_pom_props(const uint8_t *buf, size_t len, props *p)
 
 /* ---- MANIFEST.MF ---- */
 
-enum { M_IMPL_VERSION, M_IMPL_TITLE, M_IMPL_VENDOR, M_IMPL_VENDOR_ID, M_SPEC_TITLE, M_SPEC_VERSION,
-       M_SPEC_VENDOR, M_BUNDLE_NAME, M_BUNDLE_VERSION, M_BUNDLE_SYMBOLIC, M_COUNT };
+enum {
+	M_IMPL_VERSION,
+	M_IMPL_TITLE,
+	M_IMPL_VENDOR,
+	M_IMPL_VENDOR_ID,
+	M_SPEC_TITLE,
+	M_SPEC_VERSION,
+	M_SPEC_VENDOR,
+	M_BUNDLE_NAME,
+	M_BUNDLE_VERSION,
+	M_BUNDLE_SYMBOLIC,
+	M_COUNT
+};
 static const char *const manifest_keys[M_COUNT] = {
-	"Implementation-Version", "Implementation-Title", "Implementation-Vendor", "Implementation-Vendor-Id",
-	"Specification-Title",    "Specification-Version", "Specification-Vendor", "Bundle-Name",
-	"Bundle-Version",         "Bundle-SymbolicName",
+    "Implementation-Version", "Implementation-Title",  "Implementation-Vendor", "Implementation-Vendor-Id",
+    "Specification-Title",    "Specification-Version", "Specification-Vendor",  "Bundle-Name",
+    "Bundle-Version",         "Bundle-SymbolicName",
 };
 
 typedef struct {
@@ -271,8 +288,9 @@ static int extract(jctx *c, qn_zip *z, const qn_zip_entry *e, size_t cap, uint8_
 	if (e->usize > c->budget) {
 		c->exhausted = true;
 		_cleanup_free_ char *q = qn_str_quote(e->name, 120);
-		return qn_error_set(err, QN_ERR_LIMIT, "%s: entry \"%s\": extraction budget exhausted (%llu bytes more, %zu left)",
-				    loc, q, (unsigned long long)e->usize, c->budget);
+		return qn_error_set(err, QN_ERR_LIMIT,
+				    "%s: entry \"%s\": extraction budget exhausted (%llu bytes more, %zu left)", loc, q,
+				    (unsigned long long)e->usize, c->budget);
 	}
 	if (qn_zip_read(z, e, c->budget, out, n, err) < 0)
 		return qn_error_prefix(err, "%s", loc);
@@ -396,12 +414,12 @@ static int parse_archive(jctx *c, const uint8_t *buf, size_t len, const char *lo
 	return rc;
 }
 
-int qn_jar_parse_limits(const uint8_t *buf, size_t len, const char *location, const qn_jar_limits *lim,
-			qn_pkglist *out, qn_error **err)
+int qn_jar_parse_limits(const uint8_t *buf, size_t len, const char *location, const qn_jar_limits *lim, qn_pkglist *out,
+			qn_error **err)
 {
 	jctx c = {
-		.budget = lim && lim->budget ? lim->budget : QN_JAR_BUDGET,
-		.max_depth = lim && lim->max_depth ? lim->max_depth : QN_JAR_MAX_DEPTH,
+	    .budget = lim && lim->budget ? lim->budget : QN_JAR_BUDGET,
+	    .max_depth = lim && lim->max_depth ? lim->max_depth : QN_JAR_MAX_DEPTH,
 	};
 	if (parse_archive(&c, buf, len, location, 0, err) < 0) {
 		qn_pkglist_clear(&c.found);

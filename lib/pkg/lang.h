@@ -23,8 +23,7 @@
  * otherwise). location is copied into out->location. On success fills *out completely (eco
  * QN_ECO_PYPI, layer -1; release with qn_package_clear) and returns 0; on failure leaves it
  * alone and returns -1. */
-int qn_python_parse_metadata(const uint8_t *buf, size_t len, const char *location, qn_package *out,
-			     qn_error **err);
+int qn_python_parse_metadata(const uint8_t *buf, size_t len, const char *location, qn_package *out, qn_error **err);
 
 /* Parses a wheel RECORD (CSV: path,hash,size) and appends its files to pkg. dist_info_dir is
  * the canonical image path of the .dist-info folder; RECORD paths are relative to its parent
@@ -33,8 +32,7 @@ int qn_python_parse_metadata(const uint8_t *buf, size_t len, const char *locatio
  * "sha256=<urlsafe base64>" become digests "sha256:<hex>". Returns the number of rows dropped
  * (>= 0) or -1 with err set (malformed CSV; more than QN_PYTHON_MAX_FILES rows), leaving pkg
  * alone. */
-int qn_python_parse_record(const uint8_t *buf, size_t len, const char *dist_info_dir, qn_package *pkg,
-			   qn_error **err);
+int qn_python_parse_record(const uint8_t *buf, size_t len, const char *dist_info_dir, qn_package *pkg, qn_error **err);
 
 /* The same for an egg-info installed-files.txt (one path a line, relative to the .egg-info
  * folder egg_info_dir; no digests). Returns the number of lines dropped or -1. */
@@ -50,8 +48,7 @@ int qn_python_parse_installed_files(const uint8_t *buf, size_t len, const char *
  * package (string name and version, both non-empty); 0 when it does not (an application's
  * private package.json without a version; out untouched); -1 with err set for malformed JSON,
  * a document over QN_NPM_MAX_JSON, or a name npm would refuse. */
-int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *location, qn_package *out,
-			      qn_error **err);
+int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *location, qn_package *out, qn_error **err);
 
 /* ---- Java ---- */
 
@@ -61,8 +58,8 @@ int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *locati
 #define QN_JAR_BUDGET ((size_t)512 << 20)
 
 typedef struct {
-	size_t budget;  /* total extracted bytes; 0 = QN_JAR_BUDGET */
-	int max_depth;  /* nesting below the outer archive; 0 = QN_JAR_MAX_DEPTH, < 0 = none */
+	size_t budget; /* total extracted bytes; 0 = QN_JAR_BUDGET */
+	int max_depth; /* nesting below the outer archive; 0 = QN_JAR_MAX_DEPTH, < 0 = none */
 } qn_jar_limits;
 
 /* Inventories a .jar/.war/.ear/.par held in buf, appending one package per Maven artifact found
@@ -73,8 +70,8 @@ typedef struct {
  * budget ran out (QN_ERR_LIMIT); out is then left as it was. */
 int qn_jar_parse(const uint8_t *buf, size_t len, const char *location, qn_pkglist *out, qn_error **err);
 /* The same with explicit limits (NULL: defaults). */
-int qn_jar_parse_limits(const uint8_t *buf, size_t len, const char *location, const qn_jar_limits *lim,
-			qn_pkglist *out, qn_error **err);
+int qn_jar_parse_limits(const uint8_t *buf, size_t len, const char *location, const qn_jar_limits *lim, qn_pkglist *out,
+			qn_error **err);
 
 /* ---- Go ---- */
 

@@ -22,7 +22,10 @@
 #define MAX_DEPS 10000
 
 /* Trivy's (and npm's) rule: "^(@[A-Za-z0-9-._]+/)?[A-Za-z0-9-._]+$". */
-static bool name_char(char c) { return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_'; }
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_';
+}
 
 static bool valid_name(const char *s)
 {
@@ -62,7 +65,7 @@ static void add_licenses(qn_buf *b, const json_t *v)
 	else if (json_is_array(v)) {
 		size_t i;
 		const json_t *e;
-		json_array_foreach(v, i, e)
+		json_array_foreach (v, i, e)
 			if (json_is_string(e) || json_is_object(e))
 				add_licenses(b, e);
 	}
@@ -107,7 +110,7 @@ static int add_deps(qn_package *p, const json_t *deps, const json_t *skip, const
 	json_t *v;
 	if (!json_is_object(deps))
 		return 0;
-	json_object_foreach((json_t *)deps, k, v) {
+	json_object_foreach ((json_t *)deps, k, v) {
 		if (skip && json_object_get(skip, k))
 			continue; /* overridden by optionalDependencies */
 		if (p->n_deps >= MAX_DEPS)
@@ -134,8 +137,7 @@ static char *npm_purl(const char *name, const char *version)
 	return qn_purl("npm", low, slash + 1, version, NULL, NULL);
 }
 
-int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *location, qn_package *out,
-			      qn_error **err)
+int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *location, qn_package *out, qn_error **err)
 {
 	_cleanup_json_ json_t *j = qn_json_parse(buf, len, QN_NPM_MAX_JSON, location, err);
 	if (!j)
@@ -163,8 +165,8 @@ int qn_npm_parse_package_json(const uint8_t *buf, size_t len, const char *locati
 		p.namespace_ = xstrndup(name, strcspn(name, "/"));
 	p.license = pick_license(j);
 	p.maintainer = pick_author(j);
-	p.homepage = qn_json_str(j, "homepage") && *qn_json_str(j, "homepage") ? xstrdup(qn_json_str(j, "homepage"))
-									    : NULL;
+	p.homepage =
+	    qn_json_str(j, "homepage") && *qn_json_str(j, "homepage") ? xstrdup(qn_json_str(j, "homepage")) : NULL;
 	p.description = first_line(qn_json_str(j, "description"));
 	p.location = xstrdup(location);
 	p.purl = npm_purl(name, version);

@@ -42,8 +42,8 @@ void qn_osrelease_parse(const uint8_t *buf, size_t len, qn_os_info *out)
 		if (eq && p < eq && *p != '#') {
 			size_t kl = (size_t)(eq - p);
 			char **dst = NULL;
-#define KEY(k, f)                                                                               \
-	if (kl == sizeof(k) - 1 && !memcmp(p, k, kl))                                           \
+#define KEY(k, f)                                     \
+	if (kl == sizeof(k) - 1 && !memcmp(p, k, kl)) \
 		dst = &out->f;
 			KEY("ID", id)
 			KEY("ID_LIKE", id_like)

@@ -235,8 +235,7 @@ static char *purl_name(const char *name)
 	return s;
 }
 
-int qn_python_parse_metadata(const uint8_t *buf, size_t len, const char *location, qn_package *out,
-			     qn_error **err)
+int qn_python_parse_metadata(const uint8_t *buf, size_t len, const char *location, qn_package *out, qn_error **err)
 {
 	qn_ptrvec hs = {0};
 	qn_package p = {.eco = QN_ECO_PYPI, .layer = -1};
@@ -424,8 +423,7 @@ static void files_commit(qn_package *pkg, filevec *fv)
 	free(fv->v);
 }
 
-int qn_python_parse_record(const uint8_t *buf, size_t len, const char *dist_info_dir, qn_package *pkg,
-			   qn_error **err)
+int qn_python_parse_record(const uint8_t *buf, size_t len, const char *dist_info_dir, qn_package *pkg, qn_error **err)
 {
 	/* RECORD paths are relative to the folder holding the .dist-info folder (site-packages) */
 	_cleanup_free_ char *base = qn_path_dir(dist_info_dir);
@@ -478,8 +476,8 @@ int qn_python_parse_installed_files(const uint8_t *buf, size_t len, const char *
 			continue;
 		if (fv.n + (size_t)dropped >= QN_PYTHON_MAX_FILES) {
 			files_free(&fv);
-			return qn_error_set(err, QN_ERR_LIMIT, "%s/installed-files.txt: more than %d lines", egg_info_dir,
-					    QN_PYTHON_MAX_FILES);
+			return qn_error_set(err, QN_ERR_LIMIT, "%s/installed-files.txt: more than %d lines",
+					    egg_info_dir, QN_PYTHON_MAX_FILES);
 		}
 		/* paths are relative to the .egg-info folder itself */
 		char *path = memchr(line, 0, n) ? NULL : resolve(egg_info_dir, t);

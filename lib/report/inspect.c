@@ -6,8 +6,8 @@
 
 /* The drop-in interface of an image: the config fields a hardened image must keep. */
 static const char *const interface_fields[] = {
-	"Entrypoint", "Cmd", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes",
-	"Labels", "StopSignal", "Healthcheck", "Shell", "OnBuild",
+    "Entrypoint", "Cmd",    "Env",        "WorkingDir",  "User",  "ExposedPorts",
+    "Volumes",    "Labels", "StopSignal", "Healthcheck", "Shell", "OnBuild",
 };
 
 static json_t *keys_array(const json_t *obj)
@@ -15,7 +15,8 @@ static json_t *keys_array(const json_t *obj)
 	json_t *a = json_array();
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)obj, k, v) json_array_append_new(a, json_string(k));
+	json_object_foreach ((json_t *)obj, k, v)
+		json_array_append_new(a, json_string(k));
 	return a;
 }
 

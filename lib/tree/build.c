@@ -13,20 +13,29 @@ static void *v_begin(void *ud, size_t i, qn_error **err)
 {
 	(void)err;
 	build_ctx *b = ud;
-	b->stages[i] = qn_stage_new((int)i, b->max_path, b->opts ? b->opts->capture : NULL,
-				    b->opts ? b->opts->capture_ud : NULL);
+	b->stages[i] =
+	    qn_stage_new((int)i, b->max_path, b->opts ? b->opts->capture : NULL, b->opts ? b->opts->capture_ud : NULL);
 	return b->stages[i];
 }
 
-static int v_entry(void *l, const qn_tar_entry *e, qn_error **err) { return qn_stage_entry(l, e, err); }
-static int v_data(void *l, const void *p, size_t n, qn_error **err) { return qn_stage_data(l, p, n, err); }
-static int v_entry_end(void *l, qn_error **err) { return qn_stage_entry_end(l, err); }
+static int v_entry(void *l, const qn_tar_entry *e, qn_error **err)
+{
+	return qn_stage_entry(l, e, err);
+}
+static int v_data(void *l, const void *p, size_t n, qn_error **err)
+{
+	return qn_stage_data(l, p, n, err);
+}
+static int v_entry_end(void *l, qn_error **err)
+{
+	return qn_stage_entry_end(l, err);
+}
 
 static const qn_layer_visitor visitor = {
-	.layer_begin = v_begin,
-	.entry = v_entry,
-	.data = v_data,
-	.entry_end = v_entry_end,
+    .layer_begin = v_begin,
+    .entry = v_entry,
+    .data = v_data,
+    .entry_end = v_entry_end,
 };
 
 qn_tree *qn_tree_build(qn_image *img, const qn_tree_opts *opts, qn_error **err)

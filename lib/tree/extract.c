@@ -31,14 +31,15 @@ typedef struct {
 typedef struct {
 	ex_ctx *c;
 	int layer;
-	int fd;          /* file being written, or -1 */
+	int fd; /* file being written, or -1 */
 	const qn_node *node;
 	char *path;
 } ex_layer;
 
 static int open_beneath(int rootfd, const char *path, int flags, mode_t mode)
 {
-	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW), .mode = mode,
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+			       .mode = mode,
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	long fd;
 	do

@@ -216,7 +216,8 @@ static void go_scan(qn_stage *s, qn_staged *st, const unsigned char *p, size_t n
 	memcpy(win + s->carry_len, p, head);
 	for (size_t w = 0; w < s->carry_len; w++) {
 		uint64_t at = s->file_off - s->carry_len + w;
-		if (at % 16 == 0 && w + GO_MAGIC_LEN <= s->carry_len + head && !memcmp(win + w, GO_MAGIC, GO_MAGIC_LEN)) {
+		if (at % 16 == 0 && w + GO_MAGIC_LEN <= s->carry_len + head &&
+		    !memcmp(win + w, GO_MAGIC, GO_MAGIC_LEN)) {
 			s->go_found = true;
 			keep(s, st, win + w, s->carry_len - w);
 			keep(s, st, p, n);

@@ -94,12 +94,30 @@ void qn_tree_free(qn_tree *t)
 	free(t);
 }
 
-const qn_node *qn_tree_root(const qn_tree *t) { return &t->root.pub; }
-const qn_tree_stats *qn_tree_get_stats(const qn_tree *t) { return &t->stats; }
-size_t qn_tree_warning_count(const qn_tree *t) { return t->warnings.n; }
-const char *qn_tree_warning(const qn_tree *t, size_t i) { return i < t->warnings.n ? t->warnings.v[i] : NULL; }
-size_t qn_tree_snapshot_count(const qn_tree *t) { return t->n_snaps; }
-const qn_tree_snapshot *qn_tree_snapshot_get(const qn_tree *t, size_t i) { return i < t->n_snaps ? &t->snaps[i] : NULL; }
+const qn_node *qn_tree_root(const qn_tree *t)
+{
+	return &t->root.pub;
+}
+const qn_tree_stats *qn_tree_get_stats(const qn_tree *t)
+{
+	return &t->stats;
+}
+size_t qn_tree_warning_count(const qn_tree *t)
+{
+	return t->warnings.n;
+}
+const char *qn_tree_warning(const qn_tree *t, size_t i)
+{
+	return i < t->warnings.n ? t->warnings.v[i] : NULL;
+}
+size_t qn_tree_snapshot_count(const qn_tree *t)
+{
+	return t->n_snaps;
+}
+const qn_tree_snapshot *qn_tree_snapshot_get(const qn_tree *t, size_t i)
+{
+	return i < t->n_snaps ? &t->snaps[i] : NULL;
+}
 
 static void add_snapshot(qn_tree *t, int layer, const qn_staged *e)
 {
@@ -107,8 +125,8 @@ static void add_snapshot(qn_tree *t, int layer, const qn_staged *e)
 		t->cap_snaps = t->cap_snaps ? t->cap_snaps * 2 : 16;
 		t->snaps = xreallocarray(t->snaps, t->cap_snaps, sizeof(*t->snaps));
 	}
-	t->snaps[t->n_snaps++] = (qn_tree_snapshot){layer, xstrdup(e->path), xmemdup(e->content, e->content_len),
-						    e->content_len};
+	t->snaps[t->n_snaps++] =
+	    (qn_tree_snapshot){layer, xstrdup(e->path), xmemdup(e->content, e->content_len), e->content_len};
 }
 
 static node *child_n(const qn_tree *t, const qn_node *parent, const char *name, size_t len)
@@ -237,8 +255,7 @@ char *qn_node_path(const qn_node *n)
 
 /* ---- resolution (chroot semantics) ---- */
 
-const qn_node *qn_tree_resolve(const qn_tree *t, const char *path, bool follow_last, char **resolved,
-			       qn_error **err)
+const qn_node *qn_tree_resolve(const qn_tree *t, const char *path, bool follow_last, char **resolved, qn_error **err)
 {
 	qn_buf rest = QN_BUF_INIT;
 	qn_buf_adds(&rest, path);
@@ -314,7 +331,8 @@ static int merge_fail(qn_error **err, int layer, const qn_staged *e, const char 
 	_cleanup_free_ char *m = xvasprintf(fmt, ap);
 	va_end(ap);
 	_cleanup_free_ char *q = qn_str_quote(e->path, 200);
-	return qn_error_set(err, QN_ERR_INPUT, "layer %d: entry %llu \"%s\": %s", layer, (unsigned long long)e->index, q, m);
+	return qn_error_set(err, QN_ERR_INPUT, "layer %d: entry %llu \"%s\": %s", layer, (unsigned long long)e->index,
+			    q, m);
 }
 
 /* Finds or creates the parent folder of a canonical path, refusing symlinked or non-folder
@@ -524,9 +542,8 @@ int qn_tree_merge(qn_tree *t, qn_stage *s, qn_error **err)
 			return -1;
 	}
 	if (s->aufs_skipped) {
-		qn_ptrvec_push(&t->warnings,
-			       xasprintf("layer %d: %llu AUFS metadata entries (.wh..wh.*) ignored", s->layer,
-					 (unsigned long long)s->aufs_skipped));
+		qn_ptrvec_push(&t->warnings, xasprintf("layer %d: %llu AUFS metadata entries (.wh..wh.*) ignored",
+						       s->layer, (unsigned long long)s->aufs_skipped));
 	}
 	for (size_t i = 0; i < s->n; i++)
 		qn_staged_clear(&s->v[i]);

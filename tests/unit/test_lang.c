@@ -10,27 +10,26 @@
 
 /* ---- Python ---- */
 
-static const char metadata_full[] =
-	"Metadata-Version: 2.1\n"
-	"Name: Foo_Bar\n"
-	"Version: 1.0.post1\n"
-	"Summary: A foo that\n"
-	"        bars\n"
-	"Home-page: https://foo.example/\n"
-	"Author: Jane Doe\n"
-	"Author-email: jane@example.org\n"
-	"License-Expression: MIT OR Apache-2.0\n"
-	"License: Some long licence text\n"
-	"        that goes on\n"
-	"Classifier: License :: OSI Approved :: MIT License\n"
-	"Requires-Dist: requests (>=2.0)\n"
-	"Requires-Dist: idna>=2.5; python_version < \"3.8\"\n"
-	"Requires-Dist: PySocks!=1.5.7,>=1.5.6 ; extra == 'socks'\n"
-	"Requires-Dist: zope.interface\n"
-	"this line has no colon and is skipped\n"
-	"\n"
-	"Name: body-is-not-a-header\n"
-	"Requires-Dist: not-a-dep\n";
+static const char metadata_full[] = "Metadata-Version: 2.1\n"
+				    "Name: Foo_Bar\n"
+				    "Version: 1.0.post1\n"
+				    "Summary: A foo that\n"
+				    "        bars\n"
+				    "Home-page: https://foo.example/\n"
+				    "Author: Jane Doe\n"
+				    "Author-email: jane@example.org\n"
+				    "License-Expression: MIT OR Apache-2.0\n"
+				    "License: Some long licence text\n"
+				    "        that goes on\n"
+				    "Classifier: License :: OSI Approved :: MIT License\n"
+				    "Requires-Dist: requests (>=2.0)\n"
+				    "Requires-Dist: idna>=2.5; python_version < \"3.8\"\n"
+				    "Requires-Dist: PySocks!=1.5.7,>=1.5.6 ; extra == 'socks'\n"
+				    "Requires-Dist: zope.interface\n"
+				    "this line has no colon and is skipped\n"
+				    "\n"
+				    "Name: body-is-not-a-header\n"
+				    "Requires-Dist: not-a-dep\n";
 
 static void test_python_metadata(void)
 {
@@ -141,17 +140,16 @@ static void test_python_metadata_errors(void)
 	qn_error_free(err);
 }
 
-static const char record[] =
-	"foo/__init__.py,sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ,5\n"
-	"foo-1.0.dist-info/RECORD,,\r\n"
-	"../../../bin/foo,sha256=zEIVUIj8pXMHWNtysqW8ozESqUHfqi1DCY7EIs5OohM,9\n"
-	"\"foo/with,comma.py\",,\n"
-	"\"foo/with \"\"quote\"\".py\",sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=,12\n"
-	"../../../../../../etc/passwd,,\n"
-	"/usr/share/foo/data.txt,,\n"
-	"./foo/./sub//x.py,md5=bad!base64,notanumber\n"
-	"\n"
-	"foo/__pycache__/__init__.cpython-311.pyc,,";
+static const char record[] = "foo/__init__.py,sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ,5\n"
+			     "foo-1.0.dist-info/RECORD,,\r\n"
+			     "../../../bin/foo,sha256=zEIVUIj8pXMHWNtysqW8ozESqUHfqi1DCY7EIs5OohM,9\n"
+			     "\"foo/with,comma.py\",,\n"
+			     "\"foo/with \"\"quote\"\".py\",sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=,12\n"
+			     "../../../../../../etc/passwd,,\n"
+			     "/usr/share/foo/data.txt,,\n"
+			     "./foo/./sub//x.py,md5=bad!base64,notanumber\n"
+			     "\n"
+			     "foo/__pycache__/__init__.cpython-311.pyc,,";
 
 static void test_python_record(void)
 {
@@ -161,14 +159,14 @@ static void test_python_record(void)
 	CHECK_INT(qn_python_parse_record(B(record), dir, &p, &err), 1);
 	CHECK(err == NULL);
 	const char *paths[] = {
-		"usr/lib/python3.11/site-packages/foo/__init__.py",
-		"usr/lib/python3.11/site-packages/foo-1.0.dist-info/RECORD",
-		"usr/bin/foo",
-		"usr/lib/python3.11/site-packages/foo/with,comma.py",
-		"usr/lib/python3.11/site-packages/foo/with \"quote\".py",
-		"usr/share/foo/data.txt",
-		"usr/lib/python3.11/site-packages/foo/sub/x.py",
-		"usr/lib/python3.11/site-packages/foo/__pycache__/__init__.cpython-311.pyc",
+	    "usr/lib/python3.11/site-packages/foo/__init__.py",
+	    "usr/lib/python3.11/site-packages/foo-1.0.dist-info/RECORD",
+	    "usr/bin/foo",
+	    "usr/lib/python3.11/site-packages/foo/with,comma.py",
+	    "usr/lib/python3.11/site-packages/foo/with \"quote\".py",
+	    "usr/share/foo/data.txt",
+	    "usr/lib/python3.11/site-packages/foo/sub/x.py",
+	    "usr/lib/python3.11/site-packages/foo/__pycache__/__init__.cpython-311.pyc",
 	};
 	CHECK_INT(p.n_files, 8);
 	for (size_t i = 0; i < p.n_files && i < 8; i++)
@@ -256,7 +254,8 @@ static void test_npm_scoped_and_licenses(void)
 {
 	qn_package p;
 	qn_error *err = NULL;
-	CHECK_INT(npm("{\"name\":\"@Babel/Core\",\"version\":\"7.0.0-beta.1+build\",\"license\":{\"type\":\"MIT\",\"url\":\"u\"},"
+	CHECK_INT(npm("{\"name\":\"@Babel/"
+		      "Core\",\"version\":\"7.0.0-beta.1+build\",\"license\":{\"type\":\"MIT\",\"url\":\"u\"},"
 		      "\"author\":{\"name\":\"Seb\",\"email\":\"s@x.org\"}}",
 		      &p, &err),
 		  1);
@@ -266,14 +265,23 @@ static void test_npm_scoped_and_licenses(void)
 	CHECK_STR(p.license, "MIT");
 	CHECK_STR(p.maintainer, "Seb <s@x.org>");
 	qn_package_clear(&p);
-	CHECK_INT(npm("{\"name\":\"tv4\",\"version\":\"1.3.0\",\"license\":[{\"type\":\"Public Domain\"},{\"type\":\"MIT\"}]}", &p, &err), 1);
+	CHECK_INT(npm("{\"name\":\"tv4\",\"version\":\"1.3.0\",\"license\":[{\"type\":\"Public "
+		      "Domain\"},{\"type\":\"MIT\"}]}",
+		      &p, &err),
+		  1);
 	CHECK_STR(p.license, "Public Domain, MIT");
 	qn_package_clear(&p);
-	CHECK_INT(npm("{\"name\":\"old\",\"version\":\"0.1.0\",\"licenses\":[{\"type\":\"BSD\"},\"GPL\"],\"author\":{\"email\":\"e@x\"}}", &p, &err), 1);
+	CHECK_INT(npm("{\"name\":\"old\",\"version\":\"0.1.0\",\"licenses\":[{\"type\":\"BSD\"},\"GPL\"],\"author\":{"
+		      "\"email\":\"e@x\"}}",
+		      &p, &err),
+		  1);
 	CHECK_STR(p.license, "BSD, GPL");
 	CHECK_STR(p.maintainer, "e@x");
 	qn_package_clear(&p);
-	CHECK_INT(npm("{\"name\":\"n\",\"version\":\"1\",\"license\":null,\"licenses\":{\"type\":\"ISC\"},\"homepage\":\"\"}", &p, &err), 1);
+	CHECK_INT(
+	    npm("{\"name\":\"n\",\"version\":\"1\",\"license\":null,\"licenses\":{\"type\":\"ISC\"},\"homepage\":\"\"}",
+		&p, &err),
+	    1);
 	CHECK_STR(p.license, "ISC");
 	CHECK(p.homepage == NULL && p.maintainer == NULL && p.description == NULL);
 	qn_package_clear(&p);
@@ -361,9 +369,12 @@ static void check_maven(const qn_package *p, const char *name, const char *versi
 
 static void test_jar_pom(void)
 {
-	const char *files[] = {"META-INF/MANIFEST.MF", manifest_lang3,
-			       "META-INF/maven/org.apache.commons/commons-lang3/pom.properties", pom_lang3,
-			       "org/apache/commons/lang3/StringUtils.class", "\xca\xfe\xba\xbe"};
+	const char *files[] = {"META-INF/MANIFEST.MF",
+			       manifest_lang3,
+			       "META-INF/maven/org.apache.commons/commons-lang3/pom.properties",
+			       pom_lang3,
+			       "org/apache/commons/lang3/StringUtils.class",
+			       "\xca\xfe\xba\xbe"};
 	qn_buf b = QN_BUF_INIT;
 	jar(&b, files, 3);
 	qn_pkglist l = {0};
@@ -409,9 +420,11 @@ static void test_jar_manifest(void)
 	CHECK_INT(l.n, 2);
 	if (l.n == 2) {
 		check_maven(&l.v[0], "dep:dep", "2", "dep", "pkg:maven/dep/dep@2", "srv/app.jar");
-		check_maven(&l.v[1], "com.example:a-very-long-implementation-title-that-the-jar-tool-wraps-at-seventy-two",
+		check_maven(&l.v[1],
+			    "com.example:a-very-long-implementation-title-that-the-jar-tool-wraps-at-seventy-two",
 			    "1.2.3", "com.example",
-			    "pkg:maven/com.example/a-very-long-implementation-title-that-the-jar-tool-wraps-at-seventy-two@1.2.3",
+			    "pkg:maven/com.example/"
+			    "a-very-long-implementation-title-that-the-jar-tool-wraps-at-seventy-two@1.2.3",
 			    "srv/app.jar");
 	}
 	qn_pkglist_clear(&l);
@@ -427,7 +440,8 @@ static void test_jar_manifest(void)
 	CHECK_INT(jar_parse(&b, "x.jar", &l, &err), 0);
 	CHECK_INT(l.n, 1);
 	if (l.n == 1)
-		check_maven(&l.v[0], "com.fasterxml.jackson.core:jackson-databind", "2.15.0", "com.fasterxml.jackson.core",
+		check_maven(&l.v[0], "com.fasterxml.jackson.core:jackson-databind", "2.15.0",
+			    "com.fasterxml.jackson.core",
 			    "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.15.0", "x.jar");
 	qn_pkglist_clear(&l);
 	qn_buf_clear(&b);
@@ -436,24 +450,25 @@ static void test_jar_manifest(void)
 
 static void test_jar_file_name(void)
 {
-	const char *files[] = {"com/google/common/base/Strings.class", "\xca\xfe\xba\xbe",
-			       "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nCreated-By: javac\n"};
+	const char *files[] = {"com/google/common/base/Strings.class", "\xca\xfe\xba\xbe", "META-INF/MANIFEST.MF",
+			       "Manifest-Version: 1.0\nCreated-By: javac\n"};
 	qn_buf b = QN_BUF_INIT;
 	jar(&b, files, 2);
 	struct {
 		const char *loc, *name, *version, *purl;
 	} cases[] = {
-		{"lib/guava-31.1-jre.jar", "guava", "31.1-jre", "pkg:maven/guava@31.1-jre"},
-		{"lib/spring-core-5.3.4-SNAPSHOT.jar", "spring-core", "5.3.4-SNAPSHOT", "pkg:maven/spring-core@5.3.4-SNAPSHOT"},
-		{"lib/foo-bar-2-1.0.jar", "foo-bar-2", "1.0", "pkg:maven/foo-bar-2@1.0"},
-		{"lib/app.jar", NULL, NULL, NULL},
-		{"lib/app-.jar", NULL, NULL, NULL},
-		{"lib/name-1.0.war", NULL, NULL, NULL},
-		{"lib/my app-1.0.jar", NULL, NULL, NULL},
-		{"lib/x-1.0 beta.jar", NULL, NULL, NULL},
-		/* only the prefix's last character may be outside [A-Za-z0-9._-] */
-		{"lib/a+b-2.0.jar", NULL, NULL, NULL},
-		{"lib/a+-2.0-rc1.jar", "a+", "2.0-rc1", "pkg:maven/a%2B@2.0-rc1"},
+	    {"lib/guava-31.1-jre.jar", "guava", "31.1-jre", "pkg:maven/guava@31.1-jre"},
+	    {"lib/spring-core-5.3.4-SNAPSHOT.jar", "spring-core", "5.3.4-SNAPSHOT",
+	     "pkg:maven/spring-core@5.3.4-SNAPSHOT"},
+	    {"lib/foo-bar-2-1.0.jar", "foo-bar-2", "1.0", "pkg:maven/foo-bar-2@1.0"},
+	    {"lib/app.jar", NULL, NULL, NULL},
+	    {"lib/app-.jar", NULL, NULL, NULL},
+	    {"lib/name-1.0.war", NULL, NULL, NULL},
+	    {"lib/my app-1.0.jar", NULL, NULL, NULL},
+	    {"lib/x-1.0 beta.jar", NULL, NULL, NULL},
+	    /* only the prefix's last character may be outside [A-Za-z0-9._-] */
+	    {"lib/a+b-2.0.jar", NULL, NULL, NULL},
+	    {"lib/a+-2.0-rc1.jar", "a+", "2.0-rc1", "pkg:maven/a%2B@2.0-rc1"},
 	};
 	for (size_t i = 0; i < QN_ARRAY_LEN(cases); i++) {
 		qn_pkglist l = {0};
@@ -472,17 +487,18 @@ static void test_jar_file_name(void)
 static void test_jar_nested(void)
 {
 	qn_buf inner1 = QN_BUF_INIT, inner2 = QN_BUF_INIT, war = QN_BUF_INIT;
-	const char *f1[] = {"META-INF/maven/com.x/inner/pom.properties", "groupId=com.x\nartifactId=inner\nversion=1.0\n"};
+	const char *f1[] = {"META-INF/maven/com.x/inner/pom.properties",
+			    "groupId=com.x\nartifactId=inner\nversion=1.0\n"};
 	jar(&inner1, f1, 1);
 	const char *f2[] = {"META-INF/MANIFEST.MF", "Implementation-Title: deflated\nImplementation-Version: 2.0\n"
 						    "Specification-Vendor: org.y\n"};
 	jar(&inner2, f2, 1);
 	zw_entry e[] = {
-		{"META-INF/maven/com.x/app/pom.properties", "groupId=com.x\nartifactId=app\nversion=3\n", 39, 0},
-		{"WEB-INF/lib/inner-1.0.jar", inner1.data, inner1.len, 0},
-		{"WEB-INF/lib/deflated-2.0.jar", inner2.data, inner2.len, 8},
-		{"WEB-INF/lib/broken.jar", "PK\x03\x04 not really a zip", 21, 0},
-		{"../evil-6.6.jar", inner1.data, inner1.len, 0},
+	    {"META-INF/maven/com.x/app/pom.properties", "groupId=com.x\nartifactId=app\nversion=3\n", 39, 0},
+	    {"WEB-INF/lib/inner-1.0.jar", inner1.data, inner1.len, 0},
+	    {"WEB-INF/lib/deflated-2.0.jar", inner2.data, inner2.len, 8},
+	    {"WEB-INF/lib/broken.jar", "PK\x03\x04 not really a zip", 21, 0},
+	    {"../evil-6.6.jar", inner1.data, inner1.len, 0},
 	};
 	zw_write(&war, e, QN_ARRAY_LEN(e), false, NULL);
 	qn_pkglist l = {0};
@@ -591,7 +607,8 @@ static void test_jar_corrupt_outer(void)
 	qn_pkglist l = {0};
 	qn_error *err = NULL;
 	CHECK_INT(jar_parse(&b, "a.jar", &l, &err), -1);
-	CHECK_CONTAINS(err ? err->msg : NULL, "a.jar: zip: entry \"META-INF/maven/a/b/pom.properties\": CRC-32 mismatch");
+	CHECK_CONTAINS(err ? err->msg : NULL,
+		       "a.jar: zip: entry \"META-INF/maven/a/b/pom.properties\": CRC-32 mismatch");
 	CHECK_INT(l.n, 0);
 	qn_error_free(err);
 	qn_buf_clear(&b);
@@ -604,11 +621,12 @@ static void test_jar_python_interop(void)
 		printf("# SKIP python3 not installed\n");
 		return;
 	}
-	const char *script = "import zipfile\n"
-			     "with zipfile.ZipFile('log4j-core-2.17.1.jar', 'w', zipfile.ZIP_DEFLATED) as z:\n"
-			     "    z.writestr('META-INF/MANIFEST.MF', 'Manifest-Version: 1.0\\r\\n\\r\\n')\n"
-			     "    z.writestr('META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties',\n"
-			     "               'groupId=org.apache.logging.log4j\\nartifactId=log4j-core\\nversion=2.17.1\\n')\n";
+	const char *script =
+	    "import zipfile\n"
+	    "with zipfile.ZipFile('log4j-core-2.17.1.jar', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+	    "    z.writestr('META-INF/MANIFEST.MF', 'Manifest-Version: 1.0\\r\\n\\r\\n')\n"
+	    "    z.writestr('META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties',\n"
+	    "               'groupId=org.apache.logging.log4j\\nartifactId=log4j-core\\nversion=2.17.1\\n')\n";
 	tap_write("mk.py", script, strlen(script));
 	CHECK(system("python3 mk.py") == 0);
 	size_t len = 0;
@@ -688,7 +706,10 @@ static void make_ptr_elf(qn_buf *out, bool is64, bool big, const char *vers, con
 	memset(f, 0, sizeof(f));
 	int w = is64 ? 8 : 4;
 	size_t phoff = is64 ? 64 : 52, base = is64 ? 54 : 42;
-	memcpy(f, "\x7f" "ELF", 4);
+	memcpy(f,
+	       "\x7f"
+	       "ELF",
+	       4);
 	f[4] = is64 ? 2 : 1;
 	f[5] = big ? 2 : 1;
 	f[6] = 1;
@@ -924,7 +945,10 @@ static void compare_go(const uint8_t *buf, size_t len, const gomod_t *want, size
 	qn_error_free(err);
 }
 
-static void write_str(const char *path, const char *s) { tap_write(path, s, strlen(s)); }
+static void write_str(const char *path, const char *s)
+{
+	tap_write(path, s, strlen(s));
+}
 
 /* A real binary from Debian's Go toolchain, built offline: one dependency replaced by a local
  * folder, one vendored; compared with what `go version -m` says about the same file. */
@@ -950,8 +974,10 @@ static void test_gobin_real(void)
 	const char *env = "env -i PATH=\"$PATH\" HOME=\"$PWD\" GOCACHE=\"$PWD/cache\" GOPATH=\"$PWD/gopath\" "
 			  "GOPROXY=off GOFLAGS=-mod=vendor GOTOOLCHAIN=local CGO_ENABLED=0";
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "cd app && %s go build -o ../app.bin . && %s go build -ldflags='-s -w' -o ../strip.bin . "
-				   "&& cd .. && go version -m app.bin > app.txt", env, env);
+	snprintf(cmd, sizeof(cmd),
+		 "cd app && %s go build -o ../app.bin . && %s go build -ldflags='-s -w' -o ../strip.bin . "
+		 "&& cd .. && go version -m app.bin > app.txt",
+		 env, env);
 	if (system(cmd) != 0) {
 		CHECK(!"go build failed");
 		return;

@@ -79,7 +79,8 @@ static void test_roundtrip(void)
 	longp[100] = '/';
 	add_file(&w, longp, "x");
 	qn_tar_xattr xa = {"security.capability", "\x01\x00\x00\x02", 4};
-	qn_tar_entry c = {.path = "usr/bin/ping", .linkname = "", .type = QN_TAR_REG, .mode = 04755, .xattrs = &xa, .n_xattrs = 1};
+	qn_tar_entry c = {
+	    .path = "usr/bin/ping", .linkname = "", .type = QN_TAR_REG, .mode = 04755, .xattrs = &xa, .n_xattrs = 1};
 	CHECK(qn_tarw_header(&w, &c, NULL) == 0);
 	CHECK(qn_tarw_finish(&w, NULL) == 0);
 	CHECK_INT(b.len % 512, 0);

@@ -40,9 +40,18 @@ static qn_capture cap(void *ud, const char *path, uint64_t size, uint32_t mode)
 	return (qn_capture){QN_CAPTURE_WHOLE, 4, false};
 }
 
-static int s_entry(void *ud, const qn_tar_entry *e, qn_error **err) { return qn_stage_entry(ud, e, err); }
-static int s_data(void *ud, const void *p, size_t n, qn_error **err) { return qn_stage_data(ud, p, n, err); }
-static int s_end(void *ud, qn_error **err) { return qn_stage_entry_end(ud, err); }
+static int s_entry(void *ud, const qn_tar_entry *e, qn_error **err)
+{
+	return qn_stage_entry(ud, e, err);
+}
+static int s_data(void *ud, const void *p, size_t n, qn_error **err)
+{
+	return qn_stage_data(ud, p, n, err);
+}
+static int s_end(void *ud, qn_error **err)
+{
+	return qn_stage_entry_end(ud, err);
+}
 static const qn_tar_callbacks cb = {s_entry, s_data, s_end};
 
 /* Merges layers (feeding each in chunks of `chunk` bytes); returns 0 or -1 with err. */
@@ -209,7 +218,10 @@ static void test_capture_go_and_history(void)
 	 * unaligned offset; fed in 7-byte chunks so the magic straddles chunk boundaries */
 	static char elf[5000];
 	memset(elf, 'z', sizeof(elf) - 1);
-	memcpy(elf, "\x7f" "ELF", 4);
+	memcpy(elf,
+	       "\x7f"
+	       "ELF",
+	       4);
 	memcpy(elf + 1001, "\xff Go buildinf:", 14);
 	memcpy(elf + 4096, "\xff Go buildinf:\x08\x02", 16);
 	layer_t l[2];

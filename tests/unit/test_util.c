@@ -90,7 +90,8 @@ static void test_sizes_and_digests(void)
 	CHECK(qn_parse_size("1X", &v) < 0);
 	CHECK(qn_parse_size("99999999999999999999T", &v) < 0);
 	qn_digest d;
-	CHECK(qn_digest_parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &d, NULL) == 0);
+	CHECK(qn_digest_parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &d, NULL) ==
+	      0);
 	qn_digest e;
 	qn_digest_buf(QN_DIGEST_SHA256, "", 0, &e);
 	CHECK(qn_digest_eq(&d, &e));

@@ -9,17 +9,25 @@
 #include "util/json.h"
 
 static qn_write_entry entries0[] = {
-	{.path = "etc", .type = QN_TAR_DIR, .mode = 0755, .mtime = 1700000000},
-	{.path = "etc/hostname", .type = QN_TAR_REG, .mode = 0644, .size = 4, .data = (const unsigned char *)"box\n",
-	 .mtime = 1700000000},
-	{.path = "bin", .type = QN_TAR_SYMLINK, .mode = 0777, .link = "usr/bin"},
-	{.path = "tmp", .type = QN_TAR_DIR, .mode = 01777},
+    {.path = "etc", .type = QN_TAR_DIR, .mode = 0755, .mtime = 1700000000},
+    {.path = "etc/hostname",
+     .type = QN_TAR_REG,
+     .mode = 0644,
+     .size = 4,
+     .data = (const unsigned char *)"box\n",
+     .mtime = 1700000000},
+    {.path = "bin", .type = QN_TAR_SYMLINK, .mode = 0777, .link = "usr/bin"},
+    {.path = "tmp", .type = QN_TAR_DIR, .mode = 01777},
 };
 static qn_write_entry entries1[] = {
-	{.path = "srv", .type = QN_TAR_DIR, .mode = 0750, .uid = 65534, .gid = 65534},
-	{.path = "srv/app", .type = QN_TAR_REG, .mode = 04755, .size = 3, .data = (const unsigned char *)"app"},
-	{.path = "srv/app2", .type = QN_TAR_REG, .mode = 04755, .size = 3, .data = (const unsigned char *)"app",
-	 .hardlink = "srv/app"},
+    {.path = "srv", .type = QN_TAR_DIR, .mode = 0750, .uid = 65534, .gid = 65534},
+    {.path = "srv/app", .type = QN_TAR_REG, .mode = 04755, .size = 3, .data = (const unsigned char *)"app"},
+    {.path = "srv/app2",
+     .type = QN_TAR_REG,
+     .mode = 04755,
+     .size = 3,
+     .data = (const unsigned char *)"app",
+     .hardlink = "srv/app"},
 };
 
 static void spec_init(qn_write_spec *s, qn_write_layer *layers, json_t *cfg, qn_image_format f, const char *out)
@@ -85,9 +93,9 @@ static void test_formats_roundtrip(void)
 		qn_image_format f;
 		const char *out, *ref;
 	} cases[] = {
-		{QN_FMT_OCI_LAYOUT, "layout", "oci:layout:test:1"},
-		{QN_FMT_OCI_ARCHIVE, "img.oci.tar", "oci-archive:img.oci.tar"},
-		{QN_FMT_DOCKER_ARCHIVE, "img.docker.tar", "docker-archive:img.docker.tar"},
+	    {QN_FMT_OCI_LAYOUT, "layout", "oci:layout:test:1"},
+	    {QN_FMT_OCI_ARCHIVE, "img.oci.tar", "oci-archive:img.oci.tar"},
+	    {QN_FMT_DOCKER_ARCHIVE, "img.docker.tar", "docker-archive:img.docker.tar"},
 	};
 	for (size_t i = 0; i < QN_ARRAY_LEN(cases); i++) {
 		spec_init(&s, layers, cfg, cases[i].f, cases[i].out);
@@ -125,7 +133,8 @@ static void test_failure_leaves_nothing(void)
 	json_t *cfg = config();
 	qn_write_entry bad[] = {{.path = "f", .type = QN_TAR_REG, .mode = 0644, .size = 10, .src_file = "missing"}};
 	qn_write_layer layers[1] = {{bad, 1, "x", NULL}};
-	qn_write_spec s = {.format = QN_FMT_OCI_ARCHIVE, .out = "out.tar", .config = cfg, .layers = layers, .n_layers = 1};
+	qn_write_spec s = {
+	    .format = QN_FMT_OCI_ARCHIVE, .out = "out.tar", .config = cfg, .layers = layers, .n_layers = 1};
 	qn_write_result r;
 	qn_error *err = NULL;
 	CHECK(qn_image_write(&s, &r, &err) < 0);

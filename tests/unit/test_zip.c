@@ -18,9 +18,9 @@ static void make_basic(qn_buf *b, bool zip64, zw_layout *lay)
 {
 	fill_big();
 	zw_entry e[] = {
-		{"a/hello.txt", hello, sizeof(hello) - 1, 0},
-		{"a/big.bin", big, sizeof(big), 8},
-		{"a/empty/", "", 0, 0},
+	    {"a/hello.txt", hello, sizeof(hello) - 1, 0},
+	    {"a/big.bin", big, sizeof(big), 8},
+	    {"a/empty/", "", 0, 0},
 	};
 	zw_write(b, e, 3, zip64, lay);
 }
@@ -122,14 +122,13 @@ static void test_python_interop(void)
 		printf("# SKIP python3 not installed\n");
 		return;
 	}
-	const char *script =
-		"import zipfile\n"
-		"with zipfile.ZipFile('py.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
-		"    z.comment = b'made by python'\n"
-		"    z.writestr('one.txt', 'one\\n' * 1000)\n"
-		"    z.writestr(zipfile.ZipInfo('stored.txt'), 'stored')\n"
-		"    with z.open('z64.txt', 'w', force_zip64=True) as f:\n"
-		"        f.write(b'zip64 ' * 100)\n";
+	const char *script = "import zipfile\n"
+			     "with zipfile.ZipFile('py.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+			     "    z.comment = b'made by python'\n"
+			     "    z.writestr('one.txt', 'one\\n' * 1000)\n"
+			     "    z.writestr(zipfile.ZipInfo('stored.txt'), 'stored')\n"
+			     "    with z.open('z64.txt', 'w', force_zip64=True) as f:\n"
+			     "        f.write(b'zip64 ' * 100)\n";
 	tap_write("mk.py", script, strlen(script));
 	CHECK(system("python3 mk.py") == 0);
 	size_t len = 0;
