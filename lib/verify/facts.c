@@ -4,6 +4,7 @@
  * can check a published list), and the lookups of the hardened run that the hardened image
  * can no longer answer. */
 #include "util/digest.h"
+#include "util/path.h"
 #include "verify_int.h"
 
 json_t *qn_verify_image_facts(const qn_verify_side *s)
@@ -268,8 +269,15 @@ static void check_lookup(json_t *list, qn_strset *done, const qn_verify_side *a,
 	 * is gone, or it is still there as a symlink whose target is gone (the recorder cannot
 	 * tell whether the call followed it; a dangling link is a loss either way, since
 	 * hardening keeps the targets of the links it keeps) */
-	if (!qn_tree_resolve(a->tree, path, false, NULL, NULL))
+	if (!qn_tree_resolve(a->tree, path, false, NULL, NULL)) {
+		/* a name the original does not have either, created at run time ("run/nginx.pid"):
+		 * creating it needs its folder, which must not have gone */
+		_cleanup_free_ char *dir = qn_path_dir(path), *rdir = NULL;
+		const qn_node *d = *dir ? qn_tree_resolve(a->tree, dir, true, &rdir, NULL) : NULL;
+		if (d && d->type == QN_NODE_DIR && !qn_tree_resolve(b->tree, dir, true, NULL, NULL))
+			add_missing(list, done, a, b, rdir, path);
 		return;
+	}
 	if (!qn_tree_resolve(b->tree, path, false, NULL, NULL)) {
 		add_missing(list, done, a, b, path, NULL);
 		return;

@@ -303,14 +303,17 @@ json_t *qn_verify(qn_image *original, qn_image *hardened, const qn_verify_opts *
 	if (rc == 0)
 		doc = document(&v, err);
 	qn_debug("verify: comparison: %.2f s", qn_now() - t0);
+	t0 = qn_now();
 	if (v.workdir) {
 		qn_rm_rf(v.workdir);
 		qn_cleanup_unregister(v.workdir);
 	}
+	double t1 = qn_now();
 	free(v.workdir);
 	qn_verify_norm_free(v.norm);
 	clear_side(&v.a);
 	clear_side(&v.b);
+	qn_debug("verify: cleanup: %.2f s (work folder %.2f s)", qn_now() - t0, t1 - t0);
 	qn_ptrvec_clear(&v.warnings, free);
 	return doc;
 }
