@@ -887,6 +887,31 @@ static void test_ldconf(void)
 	qn_ptrvec_clear(&m, free);
 	qn_tree_free(t);
 	qn_tree_free(t2);
+	/* the same order from ldconfig itself: `ldconfig -v` lists the folders it scans as it reads
+	 * the configuration (a copy without the self-include, which ldconfig follows until it runs
+	 * out of file descriptors) */
+	if (!sh("command -v ldconfig >/dev/null 2>&1")) {
+		printf("# SKIP ldconfig not installed\n");
+		return;
+	}
+	CHECK(sh("cp -a root rootl && printf '/opt/b\\n' > rootl/etc/ld.so.conf.d/b.conf && "
+		 "mkdir -p rootl/opt/a rootl/opt/b rootl/opt/c rootl/opt/typed rootl/opt/s1 rootl/opt/s2 "
+		 "rootl/usr/local/lib rootl/opt/hidden rootl/opt/z"));
+	CHECK(sh("ldconfig -r rootl -v -N -X 2>/dev/null | sed -n 's/^\\(\\/[^:]*\\): (from .*/\\1/p' > order.txt"));
+	qn_tree *t3 = tree_of("rootl");
+	CHECK_INT(qn_ldconf_load(t3, read_dir, (void *)"rootl", "etc/ld.so.conf", &conf, NULL, NULL), 0);
+	char *order = slurp("order.txt");
+	size_t i = 0;
+	for (char *l = order ? strtok(order, "\n") : NULL; l; l = strtok(NULL, "\n"), i++) {
+		if (i < conf.dirs.n && strcmp(conf.dirs.v[i], l))
+			printf("# folder %zu: ldconfig \"%s\", ours \"%s\"\n", i, l, (char *)conf.dirs.v[i]);
+		CHECK(i < conf.dirs.n && !strcmp(conf.dirs.v[i], l));
+	}
+	CHECK_INT(i, conf.dirs.n);
+	CHECK(i == QN_ARRAY_LEN(dirs));
+	free(order);
+	qn_ldconf_clear(&conf);
+	qn_tree_free(t3);
 }
 
 /* ---- closures over a folder image ---- */
