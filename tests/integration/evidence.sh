@@ -179,9 +179,13 @@ else
   "${C[@]}" --enable-logging=stderr --v=0 --screenshot="$T/report.png" --window-size=1280,2400 \
     "file://$B/report.html" >"$T/chrome.out" 2>"$T/chrome.err"
   check "Chromium wrote a non-trivial screenshot" test "$(stat -c %s "$T/report.png" 2>/dev/null || echo 0)" -gt 50000
-  if grep -E "Uncaught|CONSOLE|console\(|Refused to|net::ERR_" "$T/chrome.err" >"$T/chrome.bad"; then
+  if grep -E "Uncaught|CONSOLE|console\(|Refused to|violates the following|net::ERR_" "$T/chrome.err" >"$T/chrome.bad"; then
     not_ok "no console errors while rendering"; sed 's/^/#   /' "$T/chrome.bad" | head -5
   else ok "no console errors while rendering"; fi
+  # control: the same check catches a page error and a blocked load
+  printf '<html><head><meta http-equiv="Content-Security-Policy" content="default-src %s"></head><body><img src="http://127.0.0.1:9/x.png"></body></html>' "'none'" >"$T/bad.html"
+  "${C[@]}" --enable-logging=stderr --v=0 --screenshot="$T/bad.png" --window-size=400,300 "file://$T/bad.html" >/dev/null 2>"$T/chrome-bad.err"
+  check "the console check catches a blocked load (control)" grep -qE "Refused to|violates the following Content Security Policy|CONSOLE" "$T/chrome-bad.err"
   "${C[@]}" --dump-dom "file://$B/report.html" >"$T/dom.html" 2>/dev/null
   check "the rendered page has the charts and tables" py - "$T/dom.html" <<'EOF'
 import re, sys
