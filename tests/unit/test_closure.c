@@ -1344,6 +1344,65 @@ static void test_closure_odd(void)
 	expect_closure(r, &srv, false, s_rel, s_rel, warn_rel);
 }
 
+/* Another ABI (i386 in a multiarch image), and the loader's checks of each candidate: another
+ * class or machine is skipped, a file that is not ELF or has the wrong byte order ends the
+ * search (it is kept, so that the hardened image fails the same way). */
+static void test_closure_abi(void)
+{
+	const char *r = "m";
+	put_link(r, "lib", "usr/lib");
+	elf_spec ld = {.bits = 32, .machine = 3, .type = QN_ET_DYN, .soname = "ld-linux.so.2"};
+	put_elf(r, "usr/lib/i386-linux-gnu/ld-linux.so.2", &ld);
+	put_link(r, "usr/lib/ld-linux.so.2", "i386-linux-gnu/ld-linux.so.2");
+	elf_spec c32 = {.bits = 32, .machine = 3, .type = QN_ET_DYN, .soname = "libc.so.6"};
+	put_elf(r, "usr/lib/i386-linux-gnu/libc.so.6", &c32);
+	elf_spec m32 = {.bits = 32, .machine = 3, .type = QN_ET_DYN, .soname = "libm.so.6"};
+	put_elf(r, "usr/lib/i386-linux-gnu/libm.so.6", &m32);
+	elf_spec c64 = X64(.type = QN_ET_DYN, .soname = "libc.so.6");
+	put_elf(r, "opt/mixed/libc.so.6", &c64);
+	elf_spec marm = {.bits = 32, .machine = 40, .type = QN_ET_DYN, .soname = "libm.so.6"};
+	put_elf(r, "opt/mixed/libm.so.6", &marm);
+	put_file(r, "opt/bad/libc.so.6", "this is not an ELF file\n", 24, 0644);
+	elf_spec cbe = {.bits = 32, .be = true, .machine = 3, .type = QN_ET_DYN, .soname = "libc.so.6"};
+	put_elf(r, "opt/be/libc.so.6", &cbe);
+	elf_spec p = {.bits = 32,
+		      .machine = 3,
+		      .type = QN_ET_EXEC,
+		      .interp = "/lib/ld-linux.so.2",
+		      .needed = {"libc.so.6", "libm.so.6"},
+		      .rpath = "/opt/mixed"};
+	put_elf(r, "usr/bin/prog32", &p);
+	p.rpath = "/opt/bad", p.needed[1] = NULL;
+	put_elf(r, "usr/bin/bad", &p);
+	p.rpath = "/opt/be";
+	put_elf(r, "usr/bin/be", &p);
+#define LD32 "lib", "lib/ld-linux.so.2", "usr/lib/ld-linux.so.2", "usr/lib/i386-linux-gnu/ld-linux.so.2"
+	static const char *const s_p[] = {"usr/bin/prog32", NULL};
+	static const char *const w_p[] = {"usr/bin/prog32",
+					  LD32,
+					  "lib/i386-linux-gnu/libc.so.6",
+					  "usr/lib/i386-linux-gnu/libc.so.6",
+					  "lib/i386-linux-gnu/libm.so.6",
+					  "usr/lib/i386-linux-gnu/libm.so.6",
+					  NULL};
+	expect_closure(r, NULL, false, s_p, w_p, NULL);
+	static const char *const s_bad[] = {"usr/bin/bad", NULL};
+	static const char *const w_bad[] = {"usr/bin/bad", LD32, "opt/bad/libc.so.6", NULL};
+	static const char *const warn_bad[] = {
+	    "libc.so.6 (needed by usr/bin/bad): the loader would stop at opt/bad/libc.so.6: not an ELF file", NULL};
+	expect_closure(r, NULL, false, s_bad, w_bad, warn_bad);
+	static const char *const s_be[] = {"usr/bin/be", NULL};
+	static const char *const w_be[] = {"usr/bin/be", LD32, "opt/be/libc.so.6", NULL};
+	static const char *const warn_be[] = {
+	    "libc.so.6 (needed by usr/bin/be): the loader would stop at opt/be/libc.so.6: wrong byte order", NULL};
+	expect_closure(r, NULL, false, s_be, w_be, warn_be);
+	/* a library started on its own gets the usual interpreter of its ABI, as `ld.so --list` */
+	static const char *const s_lib[] = {"usr/lib/i386-linux-gnu/libm.so.6", NULL};
+	static const char *const w_lib[] = {"usr/lib/i386-linux-gnu/libm.so.6", LD32, NULL};
+	expect_closure(r, NULL, false, s_lib, w_lib, NULL);
+#undef LD32
+}
+
 /* "#!" lines: env with and without -S, PATH, nested interpreters and the kernel's limit. */
 static void test_closure_scripts(void)
 {
@@ -1780,6 +1839,7 @@ int main(void)
 	TAP_RUN(test_closure_cache);
 	TAP_RUN(test_closure_nodeflib);
 	TAP_RUN(test_closure_odd);
+	TAP_RUN(test_closure_abi);
 	TAP_RUN(test_closure_scripts);
 	TAP_RUN(test_closure_glibc_host);
 	TAP_RUN(test_closure_glibc_image);
