@@ -78,9 +78,9 @@ size_t qn_vex_statement_count(const qn_vex *v);
  * its products matches the package purl, or names the image and either has no subcomponents or
  * a subcomponent matching the package purl. Purls match on type, namespace and name; a version
  * or qualifiers in the statement must be equal in the package's purl. The last applicable
- * statement in timestamp order (document order for equal times) wins. *statement_id receives
- * the statement's "@id" or its index as "statements[N]" (static buffer per document; may be
- * NULL). */
+ * statement in timestamp order (document order for equal times) wins. *justification and
+ * *statement_id (either may be NULL) receive its justification (or impact statement) and its
+ * "@id" or "statements[N]"; both belong to the document. */
 qn_vex_status qn_vex_match(const qn_vex *v, const char *const *ids, size_t n_ids, const char *purl,
 			   const char *const *image_ids, size_t n_img, const char **justification,
 			   const char **statement_id);

@@ -13,6 +13,7 @@
  * to those CVEs' findings instead of being a finding of its own. The matcher does not build
  * documents, filter by severity or apply VEX: scan.c does. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,19 @@ static char *alpine_release(const qn_os_info *os)
 	return major_minor(v, 2);
 }
 
+/* osv.dev names Ubuntu's long-term releases "Ubuntu:22.04:LTS", the others "Ubuntu:24.10". */
+static char *ubuntu_release(const qn_os_info *os)
+{
+	const char *v = os->version_id;
+	if (!v || !*v)
+		return NULL;
+	int yy = 0, mm = 0;
+	char end = 0;
+	if (sscanf(v, "%d.%d%c", &yy, &mm, &end) == 2 && mm == 4 && yy % 2 == 0)
+		return xasprintf("%s:LTS", v);
+	return xstrdup(v);
+}
+
 static bool os_is(const qn_os_info *os, const char *id)
 {
 	return os && os->id && !strcmp(os->id, id);
@@ -150,7 +164,7 @@ static bool os_key(const qn_os_info *os, const qn_package *p, char **eco, char *
 	}
 	if (p->eco == QN_ECO_DEB && (os_is(os, "debian") || os_is(os, "ubuntu"))) {
 		bool deb = os_is(os, "debian");
-		*rel = deb ? debian_release(os) : (os->version_id ? xstrdup(os->version_id) : NULL);
+		*rel = deb ? debian_release(os) : ubuntu_release(os);
 		*eco = xstrdup(deb ? "Debian" : "Ubuntu");
 	} else if (p->eco == QN_ECO_APK && os_is(os, "alpine")) {
 		*rel = alpine_release(os);

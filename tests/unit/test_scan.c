@@ -52,6 +52,10 @@ static qn_vulndb *fixture_db(void)
 	osv_debian("osv/d2.json", "DSA-9998-1", "12", "openssl", "3.0.15-1~deb12u1", "not yet assigned", NULL);
 	osv_debian("osv/c6.json", "CVE-2099-0006", "12", "shadow", "1:4.13+dfsg1-1+deb12u1", "low", NULL);
 	osv_debian("osv/c7.json", "CVE-2099-0007", "12", "shadow", "1:4.13+dfsg1-1~", "low", NULL);
+	write_file("osv/u1.json", "{\"id\":\"UBUNTU-CVE-2099-0008\",\"modified\":\"2025-01-01T00:00:00Z\","
+				  "\"upstream\":[\"CVE-2099-0008\"],\"affected\":[{\"package\":{\"ecosystem\":"
+				  "\"Ubuntu:22.04:LTS\",\"name\":\"openssl\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+				  "\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"3.0.2-0ubuntu1.18\"}]}]}]}");
 	write_file("osv/g1.json", "{\"id\":\"GHSA-aaaa-bbbb-cccc\",\"modified\":\"2025-01-01T00:00:00Z\","
 				  "\"aliases\":[\"CVE-2099-1000\"],\"database_specific\":{\"severity\":\"MODERATE\"},"
 				  "\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"Requests\"},"
@@ -191,6 +195,15 @@ static void test_debian(void)
 	CHECK_INT(match(db, &d11, p, 1, NULL, &fs), 0);
 	CHECK_INT(fs.n, 1);
 	CHECK(find(&fs, "libssl3", "CVE-2099-0005") != NULL);
+	qn_findings_clear(&fs);
+	/* Ubuntu's long-term releases are "Ubuntu:22.04:LTS" in osv.dev; reported under the CVE */
+	qn_os_info jammy = {.id = "ubuntu", .version_id = "22.04"};
+	qn_package u = {.eco = QN_ECO_DEB, .name = "libssl3", .version = "3.0.2-0ubuntu1.15", .source_name = "openssl"};
+	CHECK_INT(match(db, &jammy, &u, 1, NULL, &fs), 0);
+	CHECK_INT(fs.n, 1);
+	f = find(&fs, "libssl3", "CVE-2099-0008");
+	CHECK(f && f->fixed_version && !strcmp(f->fixed_version, "3.0.2-0ubuntu1.18") &&
+	      !strcmp(f->ecosystem, "Ubuntu:22.04:LTS"));
 	qn_findings_clear(&fs);
 	qn_vulndb_close(db);
 }
