@@ -457,8 +457,8 @@ static bool judge(cmpctx *c, const row *rows, size_t n, verdict *v)
 			continue;
 		if (!v->first)
 			v->first = r;
-		if (r->fixed && (!v->fixed || cmp_bound(c, r->fixed) == -1)) {
-			/* the earliest fix above the installed version */
+		if (r->fixed) {
+			/* a matching row's fix is above the installed version: keep the earliest */
 			if (!v->fixed) {
 				v->fixed = r->fixed;
 			} else {

@@ -431,6 +431,8 @@ static json_t *build_doc(const qn_image *img, const qn_inventory *inv, const qn_
 json_t *qn_scan_image(qn_image *img, qn_vulndb *db, const qn_scan_opts *opts, qn_error **err)
 {
 	base_info b;
+	if (!img || !db)
+		return qn_error_set(err, QN_ERR_USAGE, "scan: no %s", img ? "vulnerability database" : "image"), NULL;
 	if (find_base(img, opts, &b, err) < 0)
 		return NULL;
 	json_t *dbj = db_json(db, err);
