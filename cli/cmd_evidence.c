@@ -366,9 +366,11 @@ static int verify_bundle(int argc, char **argv)
 		_cleanup_free_ char *s = qn_json_dump(sum, true);
 		fputs(s, stdout);
 	} else
-		printf("%s: ok: %lld files match the attestation for %s (sha256:%s); signature %s\n", argv[optind],
-		       json_integer_value(json_object_get(sum, "files")), qn_json_str(sum, "subject"),
-		       qn_json_str(sum, "digest"), nosig ? "NOT checked" : "verified");
+		printf("%s: ok: %lld files match the attestation for %s (sha256:%s); signature %s; the bundle records "
+		       "verification %s\n",
+		       argv[optind], json_integer_value(json_object_get(sum, "files")), qn_json_str(sum, "subject"),
+		       qn_json_str(sum, "digest"), nosig ? "NOT checked" : "verified",
+		       json_is_true(json_object_get(sum, "verification_ok")) ? "passed" : "FAILED");
 	json_decref(sum);
 	return QN_EXIT_OK;
 }

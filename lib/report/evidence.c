@@ -384,6 +384,13 @@ static int check_files(const char *dir, const json_t *files, qn_error **err)
 			break;
 		}
 		json_object_set_new(seen, name, json_true());
+		_cleanup_free_ char *path = qn_path_join(dir, name);
+		struct stat st;
+		/* a bundle from elsewhere may hold links: only the regular files quench writes count */
+		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			rc = fail(err, "%s: not a regular file", name);
+			break;
+		}
 		size_t len;
 		qn_error *e = NULL;
 		_cleanup_free_ char *data = read_in(dir, name, &len, &e);

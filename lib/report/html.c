@@ -474,7 +474,7 @@ static void result_obj(qn_buf *b, const json_t *r, const char *prefix, bool *fir
 			result_obj(b, x, k, first);
 			continue;
 		}
-		if (json_is_object(x) || json_is_array(x))
+		if (json_is_object(x) || json_is_array(x) || json_is_null(x))
 			continue;
 		_cleanup_free_ char *s = json_is_string(x) ? xstrdup(json_string_value(x)) : qn_json_dump(x, false);
 		qn_buf_adds(b, *first ? "" : "<br>");

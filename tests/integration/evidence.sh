@@ -202,6 +202,13 @@ EOF
 fi
 
 # ---- failures ----
+expect_exit 0 "evidence --help" "$Q" evidence --help
+expect_exit 0 "evidence verify --help" "$Q" evidence verify --help
+expect_exit 2 "evidence without -o is a usage error" "$Q" evidence "$ORIG" "$OTHER" --verify-report "$GOLDEN"
+expect_exit 2 "evidence with one image is a usage error" "$Q" evidence "$ORIG" -o "$T/b3"
+mkdir -p "$T/linked" && cp -a "$B/." "$T/linked/" && rm "$T/linked/methodology.md" && ln -s "$B/methodology.md" "$T/linked/methodology.md"
+expect_exit 1 "a symlink in place of a bundle file fails" "$Q" evidence verify "$T/linked" --key "$T/ec.pub"
+stderr_has "methodology.md: not a regular file" "the failure names the link"
 expect_exit 2 "a missing verify report is bad input" \
   "$Q" evidence "$ORIG" "$OTHER" --verify-report "$T/nope.json" -o "$T/b3"
 check "and nothing is written" test ! -e "$T/b3"
@@ -215,6 +222,7 @@ expect_exit 2 "an existing bundle folder is not overwritten" \
 py -c "import json; d=json.load(open('$GOLDEN')); d['ok']=False; d['probes'][0]['same']=False; d['probes'][0]['diffs']=['status 200 != 500']; json.dump(d, open('$T/failed.json','w'))"
 expect_exit 1 "a failed verification exits 1 and still writes the bundle" \
   "$Q" evidence "$ORIG" "$OTHER" --verify-report "$T/failed.json" -o "$T/failed"
+check "evidence verify of an intact failed bundle says what it records" sh -c "'$Q' evidence verify '$T/failed' --no-signature | grep -q 'records verification FAILED'"
 check "the bundle is marked failed" py -c "
 import json; r = json.load(open('$T/failed/report.json')); assert r['status'] == 'failed' and r['ok'] is False"
 check "report.html says so" grep -q "VERIFICATION FAILED" "$T/failed/report.html"
