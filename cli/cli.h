@@ -80,6 +80,28 @@ int qn_cmd_harden(int argc, char **argv);
 int qn_cmd_db(int argc, char **argv);
 int qn_cmd_scan(int argc, char **argv);
 int qn_cmd_evidence(int argc, char **argv);
+/* For `harden --evidence DIR` (cli/cmd_evidence.c): verifies the image harden just wrote against
+ * the original with the same probes and writes the evidence bundle, printing its summary unless
+ * quiet. key may be NULL (unsigned). Returns the exit code: 0 verified, 1 verification failed
+ * (bundle written, marked failed), 2 bad input, 3 runtime. */
+struct qn_sign_key;
+struct qn_probe_list;
+typedef struct {
+	qn_image *original;       /* borrowed */
+	const char *hardened_ref; /* what harden wrote: "oci-archive:OUT", "oci:OUT", ... */
+	const qn_image_opts *io;
+	const struct qn_probe_list *probes; /* the probes harden ran */
+	const json_t *harden_report;        /* qn_harden's report (profile coverage), or NULL */
+	const char *dir;
+	const struct qn_sign_key *key;   /* from qn_cli_load_signing_key, or NULL */
+	const char *db, *base, *runtime; /* optional: CVE delta database, base image, runtime */
+	double timeout;
+	bool quiet;
+} qn_cli_evidence_opts;
+int qn_cli_evidence_after_harden(const qn_cli_evidence_opts *o);
+/* Loads a PEM private key for signing; an encrypted one takes its password from
+ * QUENCH_KEY_PASSWORD (else COSIGN_PASSWORD). */
+struct qn_sign_key *qn_cli_load_signing_key(const char *path, qn_error **err);
 int qn_cmd_keygen(int argc, char **argv);
 int qn_cmd_verify(int argc, char **argv);
 

@@ -285,12 +285,17 @@ static void print_summary(const char *dir, const json_t *v, const qn_sign_key *k
 
 /* Opens and computes everything the bundle needs; what can be refused (the key, the reports,
  * the images) is checked before any container runs. */
-static int gather(args_t *a, char **argv, state_t *s, qn_error **err)
+qn_sign_key *qn_cli_load_signing_key(const char *path, qn_error **err)
 {
 	const char *pw = getenv("QUENCH_KEY_PASSWORD");
 	if (!pw)
 		pw = getenv("COSIGN_PASSWORD");
-	if ((a->key && !(s->key = qn_key_load_private(a->key, pw, err))) ||
+	return qn_key_load_private(path, pw, err);
+}
+
+static int gather(args_t *a, char **argv, state_t *s, qn_error **err)
+{
+	if ((a->key && !(s->key = qn_cli_load_signing_key(a->key, err))) ||
 	    (a->hreport && !(s->harden = read_json(a->hreport, "the harden report", err))) ||
 	    !(s->img[0] = qn_image_open(argv[optind], &a->io, err)) ||
 	    !(s->img[1] = qn_image_open(argv[optind + 1], &a->io, err)) || !(s->verify = run_verify(a, s, err)))
@@ -314,6 +319,29 @@ static int make_bundle(args_t *a, char **argv)
 		print_summary(a->out, s.verify, s.key, a->json);
 		rc = json_is_true(json_object_get(s.verify, "ok")) ? QN_EXIT_OK : QN_EXIT_FAIL;
 	}
+	state_clear(&s);
+	return rc;
+}
+
+int qn_cli_evidence_after_harden(const qn_cli_evidence_opts *o)
+{
+	args_t a = {.out = o->dir, .db = o->db, .base = o->base, .runtime = o->runtime, .timeout = o->timeout};
+	if (o->io)
+		a.io = *o->io;
+	if (o->probes)
+		a.probes = *o->probes;
+	state_t s = {.img[0] = o->original};
+	qn_error *err = NULL;
+	int rc;
+	if (!(s.img[1] = qn_image_open(o->hardened_ref, &a.io, &err)) || !(s.verify = run_verify(&a, &s, &err)) ||
+	    qn_evidence_write_images(o->dir, o->original, s.img[1], s.verify, o->harden_report, o->key, &err) < 0)
+		rc = qn_cli_fail(err);
+	else {
+		if (!o->quiet)
+			print_summary(o->dir, s.verify, o->key, false);
+		rc = json_is_true(json_object_get(s.verify, "ok")) ? QN_EXIT_OK : QN_EXIT_FAIL;
+	}
+	s.img[0] = NULL; /* borrowed */
 	state_clear(&s);
 	return rc;
 }
