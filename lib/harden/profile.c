@@ -204,6 +204,30 @@ static int pause_run(prof_t *p, size_t *next, qn_error **err)
 	return collect(p, c, err);
 }
 
+/* A recorded path that exists in the image joins the profile. One that does not was created at
+ * run time, or looked for in vain; either way the lookup walked the folders above it, and those
+ * must stay folders: nginx's mkdir("/var/lib/nginx/body") needs /var/lib/nginx, and a failed
+ * lookup of /etc/app/override.conf must fail the same way (ENOENT from inside /etc/app). So the
+ * nearest existing folder above it joins instead (a file there would answer ENOTDIR; it is not
+ * kept for that). */
+static void add_to_profile(qn_hardening *h, const char *path)
+{
+	if (qn_tree_resolve(h->tree, path, false, NULL, NULL)) {
+		qn_strset_add(&h->profile, path);
+		return;
+	}
+	_cleanup_free_ char *dir = xstrdup(path);
+	for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
+		*slash = 0;
+		const qn_node *n = qn_tree_resolve(h->tree, dir, true, NULL, NULL);
+		if (!n)
+			continue;
+		if (n->type == QN_NODE_DIR)
+			qn_strset_add(&h->profile, dir);
+		return;
+	}
+}
+
 int qn_harden_profile(qn_hardening *h, qn_error **err)
 {
 	double t0 = qn_now();
@@ -223,11 +247,10 @@ int qn_harden_profile(qn_hardening *h, qn_error **err)
 	if (rc == 0 && qn_interrupted())
 		rc = qn_error_set(err, QN_ERR_RUNTIME, "interrupted");
 	double t1 = qn_now();
-	/* only paths that exist in the image matter: the rest were created at run time or missed */
 	h->profile_raw = qn_strset_count(&p.raw);
 	for (size_t i = 0; i < p.raw.cap; i++)
-		if (p.raw.keys[i] && qn_tree_resolve(h->tree, p.raw.keys[i], false, NULL, NULL))
-			qn_strset_add(&h->profile, p.raw.keys[i]);
+		if (p.raw.keys[i])
+			add_to_profile(h, p.raw.keys[i]);
 	qn_strset_clear(&p.raw);
 	/* "trace" is collecting and reading what the recorders saw; "run" is the rest of the
 	 * profile: starting, probing, waiting and stopping the containers */

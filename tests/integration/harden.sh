@@ -76,11 +76,16 @@ harden() {
 to_layout() { skopeo copy -q "$1" "oci:$2:$3" >/dev/null 2>"$T/skopeo.err"; }
 # unpack LAYOUT TAG BUNDLE: umoci unpacks a runtime bundle (the image config becomes config.json)
 unpack() { rm -rf "$3"; umoci unpack --image "$1:$2" "$3" >/dev/null 2>"$T/umoci.err"; }
-# start BUNDLE ID [ARGS_JSON]: runc runs the bundle detached, no terminal (output in out.log)
+# start BUNDLE ID [ARGS_JSON]: runc runs the bundle detached, no terminal (output in out.log),
+# with the default capabilities of common engines (umoci's own set is smaller: nginx could not
+# chown its folders)
+CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID",
+  "CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
 start() {
   local b=$1 id=$2
-  jq --argjson a "${3:-null}" '.process.terminal = false | if $a then .process.args = $a else . end' \
-    "$b/config.json" >"$b/config.new" && mv "$b/config.new" "$b/config.json"
+  jq --argjson a "${3:-null}" --argjson caps "$CAPS" '.process.terminal = false |
+    .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps} |
+    if $a then .process.args = $a else . end' "$b/config.json" >"$b/config.new" && mv "$b/config.new" "$b/config.json"
   IDS+=("$id")
   runc run -d --bundle "$b" "$id" </dev/null >"$b/out.log" 2>&1
 }
@@ -151,7 +156,7 @@ no_leftovers() {
   check "$what: no mount left" bash -c "! grep -qF '$tmp' /proc/self/mountinfo && ! findmnt -rn -o TARGET | grep -qF '$tmp'"
   local p left=""
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$tmp"; then left="$left ${p#/proc/}"
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$tmp"; then left="$left ${p#/proc/}"
     elif [ -n "$pidns" ] && [ "$(readlink "$p/ns/pid" 2>/dev/null | tr -dc 0-9)" = "$pidns" ]; then left="$left ${p#/proc/}"; fi
   done
   check "$what: no process left ($left)" test -z "$left"
