@@ -117,6 +117,7 @@ static int add_deps(qn_package *p, const json_t *deps, const json_t *skip, const
 			return qn_error_set(err, QN_ERR_LIMIT, "%s: more than %d dependencies", loc, MAX_DEPS);
 		if ((p->n_deps & (p->n_deps - 1)) == 0) /* grow at powers of two */
 			p->deps = xreallocarray(p->deps, p->n_deps ? 2 * p->n_deps : 8, sizeof(*p->deps));
+		p->deps[p->n_deps] = (qn_pkg_dep){0};
 		p->deps[p->n_deps].name = xstrdup(k);
 		p->deps[p->n_deps].version_constraint = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
 		p->n_deps++;

@@ -219,6 +219,7 @@ static int add_deps(const qn_ptrvec *hs, qn_package *p, const char *loc, qn_erro
 		if ((p->n_deps & (p->n_deps - 1)) == 0) /* grow at powers of two */
 			p->deps = xreallocarray(p->deps, p->n_deps ? 2 * p->n_deps : 8, sizeof(*p->deps));
 		char *rest = trim_dup(v + n, strlen(v + n));
+		p->deps[p->n_deps] = (qn_pkg_dep){0};
 		p->deps[p->n_deps].name = xstrndup(v, n);
 		p->deps[p->n_deps].version_constraint = *rest ? rest : (free(rest), NULL);
 		p->n_deps++;
