@@ -313,6 +313,7 @@ static void print_probe(FILE *f, const json_t *p)
 	} else {
 		row(f, "stdout", a, b, "stdout");
 		row(f, "stderr", a, b, "stderr");
+		row(f, "ended", a, b, "stopped_by");
 	}
 	row(f, "error", a, b, "error");
 	size_t i;

@@ -271,7 +271,10 @@ static void check_lookup(json_t *list, qn_strset *done, const qn_verify_side *a,
 	 * hardening keeps the targets of the links it keeps) */
 	if (!qn_tree_resolve(a->tree, path, false, NULL, NULL)) {
 		/* a name the original does not have either, created at run time ("run/nginx.pid"):
-		 * creating it needs its folder, which must not have gone */
+		 * creating it needs its folder, which must not have gone. (A name that was only
+		 * looked for, like each PATH entry tried for a command, fails in both images.) */
+		if (!qn_strset_has(&a->created, path) && !qn_strset_has(&b->created, path))
+			return;
 		_cleanup_free_ char *dir = qn_path_dir(path), *rdir = NULL;
 		const qn_node *d = *dir ? qn_tree_resolve(a->tree, dir, true, &rdir, NULL) : NULL;
 		if (d && d->type == QN_NODE_DIR && !qn_tree_resolve(b->tree, dir, true, NULL, NULL))

@@ -72,10 +72,44 @@ static void clear_side(qn_verify_side *s)
 {
 	json_decref(s->results);
 	qn_strset_clear(&s->seen);
+	qn_strset_clear(&s->created);
 	free(s->stopped_by);
 	free(s->rootfs);
 	qn_inventory_free(s->inv);
 	qn_tree_free(s->tree);
+}
+
+/* Without probes the image's own command is what runs: how it ended is its behaviour. */
+static json_t *command_json(const qn_verifying *v, bool *ok)
+{
+	const qn_verify_side *a = &v->a, *b = &v->b;
+	json_t *j = json_object(), *diffs = json_array();
+	qn_json_set_str(j, "label", "command");
+	qn_json_set_str(j, "kind", "command");
+	bool ea = a->stopped_by && !strcmp(a->stopped_by, "the command exited");
+	bool eb = b->stopped_by && !strcmp(b->stopped_by, "the command exited");
+	if (ea != eb) {
+		char *m = xasprintf("the command %s on the original image and %s on the hardened one",
+				    ea ? "exited" : "kept running", eb ? "exited" : "kept running");
+		json_array_append_new(diffs, qn_json_string(m));
+		free(m);
+	} else if (ea && a->exit_status != b->exit_status) {
+		char *m = xasprintf("exit status %d != %d", a->exit_status, b->exit_status);
+		json_array_append_new(diffs, qn_json_string(m));
+		free(m);
+	}
+	bool same = json_array_size(diffs) == 0;
+	*ok &= same;
+	json_object_set_new(j, "same", json_boolean(same));
+	json_t *x = json_object(), *y = json_object();
+	qn_json_set_int(x, "exit_code", a->exit_status);
+	qn_json_set_str(x, "stopped_by", a->stopped_by);
+	qn_json_set_int(y, "exit_code", b->exit_status);
+	qn_json_set_str(y, "stopped_by", b->stopped_by);
+	json_object_set_new(j, "original", x);
+	json_object_set_new(j, "hardened", y);
+	json_object_set_new(j, "diffs", diffs);
+	return j;
 }
 
 static json_t *probes_json(qn_verifying *v, bool *ok)
@@ -102,6 +136,8 @@ static json_t *probes_json(qn_verifying *v, bool *ok)
 				       qn_json_str(a, "error") ? qn_json_str(a, "error") : "unexpected answer");
 		json_array_append_new(list, j);
 	}
+	if (!pl || !pl->n)
+		json_array_append_new(list, command_json(v, ok));
 	return list;
 }
 

@@ -17,11 +17,12 @@ typedef struct {
 	qn_tree *tree;
 	qn_inventory *inv;
 	char *rootfs;
-	json_t *results; /* one object per probe, in probe order */
-	bool trace;      /* run under the ptrace recorder */
-	qn_strset seen;  /* paths looked up -> label of the probe that looked first (borrowed
-			  * from the probe list, or "command") */
-	int exit_status; /* of the image's command, -1 when it was stopped */
+	json_t *results;   /* one object per probe, in probe order */
+	bool trace;        /* run under the ptrace recorder */
+	qn_strset seen;    /* paths looked up -> label of the probe that looked first (borrowed
+			    * from the probe list, or "command") */
+	qn_strset created; /* looked-up paths the image lacks that the run created (or removed) */
+	int exit_status;   /* of the image's command, -1 when it was stopped */
 	char *stopped_by;
 } qn_verify_side;
 

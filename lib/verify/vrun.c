@@ -9,9 +9,14 @@
  * every recorded lookup is attributed to the probe during which it first happened (or to the
  * image's command outside of probes). */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "quench/trace.h"
 #include "util/digest.h"
@@ -148,10 +153,74 @@ static void not_run(qn_verifying *v, qn_verify_side *s, const qn_probe *p, size_
 	qn_probe_result_clear(&r);
 }
 
+/* The paths of log lines whose call creates or removes a name: the name existed at run time. */
+static int created_by_calls(qn_verify_side *s, const char *buf, size_t len, qn_error **err)
+{
+	static const char *const calls[] = {"mkdir\t",  "mkdirat\t",  "mknod\t", "mknodat\t",
+					    "unlink\t", "unlinkat\t", "rmdir\t"};
+	qn_buf sub = QN_BUF_INIT;
+	for (const char *p = buf, *end = buf + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		for (size_t i = 0; i < QN_ARRAY_LEN(calls); i++)
+			if (n > strlen(calls[i]) && !strncmp(p, calls[i], strlen(calls[i]))) {
+				qn_buf_add(&sub, p, n);
+				break;
+			}
+		p += n;
+	}
+	int rc = sub.len ? qn_trace_log_parse((const uint8_t *)sub.data, sub.len, &s->created, err) : 0;
+	qn_buf_clear(&sub);
+	return rc;
+}
+
+/* Looked-up names the image lacks that exist in the container's root now: created at run time.
+ * The root is the stopped container's overlay, still mounted; names are resolved inside it
+ * (RESOLVE_IN_ROOT), so a symlink the container made cannot point the check at the host. */
+static void created_on_disk(qn_verify_side *s, qn_container *c)
+{
+	_cleanup_close_ int root = open(qn_container_root(c), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	for (size_t i = 0; i < s->seen.cap; i++) {
+		const char *p = s->seen.keys[i];
+		if (!p || qn_strset_has(&s->created, p) || qn_tree_resolve(s->tree, p, false, NULL, NULL))
+			continue;
+		struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+		int fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+		if (fd >= 0) {
+			close(fd);
+			qn_strset_add(&s->created, p);
+		}
+	}
+}
+
+/* The runtime may report the container gone a moment before the helper's last write is in the
+ * log: wait until the log has stopped growing (100 ms without change, at most 2 s). */
+static void settle(const char *log)
+{
+	off_t last = -1;
+	double t0 = qn_now(), since = t0;
+	while (qn_now() - t0 < 2.0) {
+		struct stat st;
+		off_t sz = stat(log, &st) == 0 ? st.st_size : -1;
+		if (sz != last) {
+			last = sz;
+			since = qn_now();
+		} else if (qn_now() - since >= 0.1)
+			return;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Adds the paths of the trace log to s->seen, each attributed by the marks. */
 static int collect(qn_verify_side *s, qn_container *c, const marks *m, qn_error **err)
 {
 	const char *log = qn_container_trace_log(c);
+	if (log && s->trace)
+		settle(log);
 	size_t len = 0;
 	_cleanup_free_ char *buf = log ? qn_read_file(log, (size_t)1 << 31, &len, NULL) : NULL;
 	if (!buf)
@@ -179,6 +248,9 @@ static int collect(qn_verify_side *s, qn_container *c, const marks *m, qn_error 
 				qn_strset_put(&s->seen, seg.keys[i], (void *)m->v[k].label);
 		qn_strset_clear(&seg);
 	}
+	if (created_by_calls(s, buf, len, err) < 0)
+		return qn_error_prefix(err, "trace log of the %s image", s->which);
+	created_on_disk(s, c);
 	return 0;
 }
 
@@ -232,6 +304,7 @@ static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error *
 		return -1;
 	marks m = {0};
 	mark_add(&m, c, "command");
+	m.v[0].off = 0; /* what the command did before the first probe, however fast it was */
 	for (; *next < n && !qn_interrupted() && qn_container_running(c, NULL); (*next)++)
 		/* the command ended during the probe: it gets another chance in the paused container */
 		if (!run_one(v, s, c, *next, deadline, &m) && !qn_container_running(c, NULL))
@@ -276,6 +349,7 @@ static int pause_run(qn_verifying *v, qn_verify_side *s, size_t next, qn_error *
 		return -1;
 	marks m = {0};
 	mark_add(&m, c, "command");
+	m.v[0].off = 0; /* what the command did before the first probe, however fast it was */
 	for (size_t i = next; i < pl->n; i++) {
 		if (pl->v[i].kind != QN_PROBE_EXEC || qn_interrupted() || !qn_container_running(c, NULL))
 			not_run(v, s, &pl->v[i], i, why);

@@ -62,6 +62,12 @@ check "pyapp: the text report has a table per probe and the result" \
            grep -q '^    status *200 *200' '$T/stdout' && grep -q '^result: verified' '$T/stdout' &&
            grep -q '^missing paths: not checked' '$T/stdout'"
 
+expect_exit 0 "pyapp without probes: the command runs on both until the time is up" \
+  "$QUENCH" verify "$ORIG" "$HARD" --timeout 3 --no-trace --report "$T/noprobe.json"
+check "pyapp without probes: the command is compared as the one probe" \
+  jq_true '(.probes | length) == 1 and .probes[0].label == "command" and .probes[0].same and
+           .probes[0].original.stopped_by == "timeout" and .probes[0].hardened.stopped_by == "timeout"' "$T/noprobe.json"
+
 # ---- a kept library deleted by hand ----
 LIBZ=
 del_libz() {
