@@ -2,10 +2,13 @@
  * interface diff, the CVE delta's explanation rule, and reading probes back from a report. */
 #include <jansson.h>
 
+#include <sys/stat.h>
+
 #include "quench/verify.h"
 #include "run/run.h"
 #include "tap.h"
 #include "util/json.h"
+#include "verify/verify_int.h"
 
 static char *norm(unsigned builtin, const char *re, const char *text)
 {
@@ -360,6 +363,154 @@ static void test_probes_from_report(void)
 	qn_error_free(err);
 }
 
+static void put(const char *path, const char *content)
+{
+	char *dup = xstrdup(path);
+	for (char *p = dup + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(dup, 0755);
+			*p = '/';
+		}
+	free(dup);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static const char *dpkg_status = "Package: a\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n"
+				 "Package: b\nStatus: install ok installed\nVersion: 2.0\nArchitecture: amd64\n\n";
+
+/* Two root folders: the original and a "hardened" one with a module, a library behind a link,
+ * a run-time folder and package b gone from the database while its file stays. */
+static void make_roots(void)
+{
+	const char *roots[] = {"orig", "hard"};
+	for (int i = 0; i < 2; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s/etc/os-release", roots[i]);
+		put(p, "ID=debian\nVERSION_ID=\"12\"\n");
+		snprintf(p, sizeof(p), "%s/usr/lib/libz.so.1", roots[i]);
+		put(p, "");
+		unlink(p);
+		if (symlink("libz.so.1.2", p) != 0)
+			printf("# symlink failed\n");
+		snprintf(p, sizeof(p), "%s/usr/bin/a", roots[i]);
+		put(p, "a");
+		snprintf(p, sizeof(p), "%s/usr/bin/b", roots[i]);
+		put(p, "b");
+		snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/a.list", roots[i]);
+		put(p, "/usr/bin\n/usr/bin/a\n/usr/bin/a2\n");
+		snprintf(p, sizeof(p), "%s/var/lib/dpkg/status", roots[i]);
+		put(p, i == 0 ? dpkg_status
+			      : "Package: a\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n");
+	}
+	put("orig/usr/bin/a2", "a2");
+	put("orig/var/lib/dpkg/info/b.list", "/usr/bin/b\n");
+	put("orig/usr/lib/libz.so.1.2", "z");
+	put("orig/app/mod.so", "m");
+	mkdir("orig/run", 0755);
+	put("orig/run/.keep", "");
+}
+
+static bool side_open(qn_verify_side *s, const char *ref, const char *which)
+{
+	qn_error *err = NULL;
+	memset(s, 0, sizeof(*s));
+	s->which = which;
+	s->img = qn_image_open(ref, NULL, &err);
+	qn_tree_opts to = {.capture = qn_inventory_capture};
+	s->tree = s->img ? qn_tree_build(s->img, &to, &err) : NULL;
+	s->inv = s->tree ? qn_inventory_build(s->tree, &err) : NULL;
+	if (!s->inv)
+		printf("# %s: %s\n", ref, err ? err->msg : "?");
+	qn_error_free(err);
+	return s->inv != NULL;
+}
+
+static void side_close(qn_verify_side *s)
+{
+	qn_strset_clear(&s->seen);
+	qn_strset_clear(&s->created);
+	qn_inventory_free(s->inv);
+	qn_tree_free(s->tree);
+	qn_image_free(s->img);
+}
+
+static const json_t *find_path(const json_t *list, const char *path)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach (list, i, m)
+		if (!strcmp(qn_json_str(m, "path"), path))
+			return m;
+	return NULL;
+}
+
+static void test_missing_and_packages(void)
+{
+	make_roots();
+	qn_verify_side a, b;
+	if (!side_open(&a, "dir:orig", "original") || !side_open(&b, "dir:hard", "hardened")) {
+		CHECK(0);
+		return;
+	}
+	/* the original run opened the module (found by listing its folder) and created a pid
+	 * file; both runs tried a PATH entry that exists nowhere; the hardened run followed the
+	 * library link */
+	qn_strset_put(&a.seen, "app/mod.so", (void *)"GET /");
+	qn_strset_put(&a.seen, "run/x.pid", (void *)"command");
+	qn_strset_add(&a.created, "run/x.pid");
+	qn_strset_put(&a.seen, "usr/local/bin/python3", (void *)"command");
+	qn_strset_put(&b.seen, "usr/local/bin/python3", (void *)"command");
+	qn_strset_put(&b.seen, "usr/lib/libz.so.1", (void *)"command");
+	qn_strset_put(&b.seen, "usr/bin/a", (void *)"command");
+	json_t *miss = qn_verify_missing(&a, &b);
+	CHECK_INT(json_array_size(miss), 3);
+	const json_t *m = find_path(miss, "app/mod.so");
+	CHECK(m != NULL);
+	CHECK_STR(qn_json_str(m, "seen_by"), "GET /");
+	CHECK_STR(qn_json_str(m, "run"), "original");
+	m = find_path(miss, "usr/lib/libz.so.1.2");
+	CHECK(m != NULL);
+	CHECK_STR(qn_json_str(m, "via"), "usr/lib/libz.so.1");
+	CHECK_STR(qn_json_str(m, "run"), "hardened");
+	m = find_path(miss, "run");
+	CHECK(m != NULL);
+	CHECK_STR(qn_json_str(m, "via"), "run/x.pid");
+	CHECK(find_path(miss, "usr/local/bin") == NULL);
+	json_decref(miss);
+
+	bool honest = true;
+	json_t *pk = qn_verify_packages(&a, &b, &honest);
+	CHECK(!honest);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(pk, "counts"), "trimmed")), 1);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(pk, "counts"), "removed")), 1);
+	const json_t *t = json_array_get(json_object_get(pk, "trimmed"), 0);
+	CHECK_STR(qn_json_str(t, "name"), "a");
+	CHECK_INT(json_integer_value(json_object_get(t, "kept_files")), 1);
+	CHECK_INT(json_integer_value(json_object_get(t, "total_files")), 2);
+	const json_t *h = json_array_get(json_object_get(pk, "hidden"), 0);
+	CHECK_STR(qn_json_str(h, "name"), "b");
+	CHECK_STR(qn_json_str(h, "example"), "/usr/bin/b");
+	json_decref(pk);
+
+	json_t *paths = qn_verify_paths(&a, &b);
+	const json_t *rl = json_object_get(paths, "removed_list");
+	bool has_mod = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach (rl, i, v)
+		has_mod |= !strcmp(json_string_value(v), "app/mod.so");
+	CHECK(has_mod);
+	CHECK_INT(json_integer_value(json_object_get(paths, "removed")), json_array_size(rl));
+	json_decref(paths);
+	side_close(&a);
+	side_close(&b);
+}
+
 int main(void)
 {
 	TAP_RUN(test_norm_timestamps);
@@ -369,5 +520,6 @@ int main(void)
 	TAP_RUN(test_interface);
 	TAP_RUN(test_cve_delta);
 	TAP_RUN(test_probes_from_report);
+	TAP_RUN(test_missing_and_packages);
 	return tap_done();
 }
