@@ -274,10 +274,13 @@ static void print_summary(const char *dir, const json_t *v, const qn_sign_key *k
 	if (json_is_object(c)) {
 		const json_t *b = json_object_get(c, "before"), *af = json_object_get(c, "after");
 #define T(o, k) json_integer_value(json_object_get(json_object_get(o, k), "total"))
-		printf("CVEs: %lld -> %lld (base %lld -> %lld, app %lld -> %lld)\n",
+		printf("CVEs: %lld -> %lld (base %lld -> %lld, app %lld -> %lld",
 		       json_integer_value(json_object_get(b, "total")),
 		       json_integer_value(json_object_get(af, "total")), T(b, "base"), T(af, "base"), T(b, "app"),
 		       T(af, "app"));
+		if (T(b, "unknown") || T(af, "unknown"))
+			printf(", layer of unknown kind %lld -> %lld: give --base", T(b, "unknown"), T(af, "unknown"));
+		printf(")\n");
 #undef T
 	}
 	printf("report: %s/report.html\n", dir);

@@ -96,6 +96,10 @@ char *qn_methodology_md(const json_t *v, const json_t *h)
 	sev_line(&b, "before, app", qn_ev_get(c, "before.app"));
 	sev_line(&b, "after, base", qn_ev_get(c, "after.base"));
 	sev_line(&b, "after, app", qn_ev_get(c, "after.app"));
+	if (qn_ev_int(c, "before.unknown.total", 0) || qn_ev_int(c, "after.unknown.total", 0)) {
+		sev_line(&b, "before, unknown layer", qn_ev_get(c, "before.unknown"));
+		sev_line(&b, "after, unknown layer", qn_ev_get(c, "after.unknown"));
+	}
 	qn_buf_printf(&b, "\n%zu findings left with removed packages; %zu remain; %zu unexplained; %zu new.\n",
 		      json_array_size(qn_ev_arr(c, "removed")), json_array_size(qn_ev_arr(c, "remaining")),
 		      json_array_size(qn_ev_arr(c, "unexplained")), json_array_size(qn_ev_arr(c, "added")));

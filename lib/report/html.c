@@ -258,9 +258,13 @@ static void summary(qn_buf *b, const json_t *v, const json_t *comp)
 	if (json_is_object(c)) {
 		snprintf(val, sizeof(val), "%lld &#8594; %lld", qn_ev_int(c, "before.total", 0),
 			 qn_ev_int(c, "after.total", 0));
-		snprintf(d, sizeof(d), "base %lld &#8594; %lld, app %lld &#8594; %lld",
+		long long ub = qn_ev_int(c, "before.unknown.total", 0), ua = qn_ev_int(c, "after.unknown.total", 0);
+		char unk[64] = "";
+		if (ub || ua)
+			snprintf(unk, sizeof(unk), ", unknown layer %lld &#8594; %lld", ub, ua);
+		snprintf(d, sizeof(d), "base %lld &#8594; %lld, app %lld &#8594; %lld%s",
 			 qn_ev_int(c, "before.base.total", 0), qn_ev_int(c, "after.base.total", 0),
-			 qn_ev_int(c, "before.app.total", 0), qn_ev_int(c, "after.app.total", 0));
+			 qn_ev_int(c, "before.app.total", 0), qn_ev_int(c, "after.app.total", 0), unk);
 		card(b, "CVE findings", val, d);
 	} else
 		card(b, "CVE findings", "&#8212;", "no vulnerability database given");
@@ -319,6 +323,11 @@ static void charts(qn_buf *b, const json_t *v)
 	if (json_is_object(c)) {
 		cve_chart(b, "Base-image CVEs by severity", qn_ev_get(c, "before.base"), qn_ev_get(c, "after.base"));
 		cve_chart(b, "Application CVEs by severity", qn_ev_get(c, "before.app"), qn_ev_get(c, "after.app"));
+		/* without a base image the scan cannot tell base from app: those findings get their own chart
+		 * rather than vanishing from both */
+		if (qn_ev_int(c, "before.unknown.total", 0) || qn_ev_int(c, "after.unknown.total", 0))
+			cve_chart(b, "CVEs in layers of unknown kind (no base image given)",
+				  qn_ev_get(c, "before.unknown"), qn_ev_get(c, "after.unknown"));
 	}
 	qn_buf_adds(b, "</div><div class=\"charts3\">\n");
 	hbar size[] = {{"original files", qn_ev_int(v, "size.original_bytes", 0), "#8c99ad"},
