@@ -200,10 +200,12 @@ static int parse_stmt(const json_t *j, size_t idx, const char *doc_time, vex_stm
 	if (parse_vuln(json_object_get(j, "vulnerability"), s, where, err) < 0)
 		return -1;
 	const char *st = qn_json_str(j, "status");
-	if (parse_status(st, &s->status) < 0)
+	if (parse_status(st, &s->status) < 0) {
+		_cleanup_free_ char *q = qn_str_quote(st ? st : "(missing)", 64);
 		return qn_error_set(err, QN_ERR_INPUT,
 				    "%s: status \"%s\" is not not_affected, affected, fixed or under_investigation",
-				    where, st ? st : "(missing)");
+				    where, q);
+	}
 	const char *just = qn_json_str(j, "justification"), *impact = qn_json_str(j, "impact_statement");
 	static const char *const justs[] = {
 	    "component_not_present", "vulnerable_code_not_present", "vulnerable_code_not_in_execute_path",
@@ -212,8 +214,10 @@ static int parse_stmt(const json_t *j, size_t idx, const char *doc_time, vex_stm
 		bool known = false;
 		for (size_t i = 0; i < QN_ARRAY_LEN(justs); i++)
 			known |= !strcmp(just, justs[i]);
-		if (!known)
-			return qn_error_set(err, QN_ERR_INPUT, "%s: unknown justification \"%s\"", where, just);
+		if (!known) {
+			_cleanup_free_ char *q = qn_str_quote(just, 64);
+			return qn_error_set(err, QN_ERR_INPUT, "%s: unknown justification \"%s\"", where, q);
+		}
 	}
 	if (s->status == QN_VEX_NOT_AFFECTED && !just && !(impact && *impact))
 		return qn_error_set(err, QN_ERR_INPUT, "%s: not_affected needs a justification or an impact_statement",
