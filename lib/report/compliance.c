@@ -11,11 +11,25 @@
 
 typedef struct {
 	const json_t *v;
-	bool is_signed, have_cves, verify_ok;
+	bool is_signed, have_cves, verify_ok, have_vex;
 	long long removed, trimmed, kept, paths_removed, probes, probes_same, cves_before, cves_after, cves_gone,
 	    cves_added, cves_unexplained, missing;
 	const char *db;
 } facts;
+
+/* Whether the bundle gets a VEX document: a removed CVE with a package purl (as vex.c decides). */
+static bool has_vex(const json_t *v)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach (qn_ev_arr(v, "cves.removed"), i, r) {
+		const char *p = qn_json_str(r, "purl"), *e = qn_json_str(r, "explained_by");
+		if (qn_json_str(r, "id") &&
+		    ((p && qn_str_has_prefix(p, "pkg:")) || (e && qn_str_has_prefix(e, "pkg:"))))
+			return true;
+	}
+	return false;
+}
 
 static void gather(facts *f, const json_t *v, bool is_signed)
 {
@@ -34,6 +48,7 @@ static void gather(facts *f, const json_t *v, bool is_signed)
 		f->probes_same += json_is_true(json_object_get(p, "same"));
 	f->missing = (long long)json_array_size(qn_ev_arr(v, "missing_paths"));
 	f->have_cves = json_is_object(qn_ev_get(v, "cves"));
+	f->have_vex = has_vex(v);
 	f->cves_before = qn_ev_int(v, "cves.before.total", 0);
 	f->cves_after = qn_ev_int(v, "cves.after.total", 0);
 	f->cves_gone = (long long)json_array_size(qn_ev_arr(v, "cves.removed"));
@@ -42,6 +57,7 @@ static void gather(facts *f, const json_t *v, bool is_signed)
 	f->db = qn_ev_str(json_array_get(qn_ev_arr(v, "cves.db.sources"), 0), "name", NULL);
 }
 
+/* The bundle files of a space-separated list. */
 static json_t *files(const char *list)
 {
 	json_t *a = json_array();
@@ -215,6 +231,19 @@ static json_t *soc2(const facts *f)
 	return c;
 }
 
+static void drop_file(json_t *fw, const char *name)
+{
+	size_t i, k, e;
+	json_t *f, *c;
+	json_array_foreach (fw, i, f)
+		json_array_foreach (json_object_get(f, "controls"), k, c) {
+			json_t *ev = json_object_get(c, "evidence");
+			for (e = json_array_size(ev); e-- > 0;)
+				if (!strcmp(json_string_value(json_array_get(ev, e)), name))
+					json_array_remove(ev, e);
+		}
+}
+
 static json_t *framework(const char *id, const char *name, json_t *controls)
 {
 	return json_pack("{s:s,s:s,s:o}", "id", id, "name", name, "controls", controls);
@@ -238,5 +267,7 @@ json_t *qn_compliance_build(const json_t *verify, bool is_signed)
 	json_array_append_new(fw, framework("pci-dss-4.0", "PCI DSS 4.0", pci(&f)));
 	json_array_append_new(fw, framework("soc2-tsc-2017", "SOC 2 Trust Services Criteria", soc2(&f)));
 	json_object_set_new(doc, "frameworks", fw);
+	if (!f.have_vex) /* no CVE left with a removed package: the bundle has no VEX file to point to */
+		drop_file(fw, "vex.openvex.json");
 	return doc;
 }

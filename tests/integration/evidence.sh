@@ -198,7 +198,6 @@ for t in ("Base-image CVEs by severity", "Application CVEs by severity", "CM-7",
     assert t in h, t
 assert "<script" not in h
 EOF
-  [ -s "$T/report.png" ] && cp "$T/report.png" "${TMPDIR:-/tmp}/quench-evidence-report.png" 2>/dev/null
 fi
 
 # ---- failures ----
@@ -226,6 +225,24 @@ check "evidence verify of an intact failed bundle says what it records" sh -c "'
 check "the bundle is marked failed" py -c "
 import json; r = json.load(open('$T/failed/report.json')); assert r['status'] == 'failed' and r['ok'] is False"
 check "report.html says so" grep -q "VERIFICATION FAILED" "$T/failed/report.html"
+py -c "import json; d=json.load(open('$GOLDEN')); d['cves']=None; json.dump(d, open('$T/nodb.json','w'))"
+expect_exit 0 "a bundle without CVE data" "$Q" evidence "$ORIG" "$OTHER" --verify-report "$T/nodb.json" -o "$T/nodb"
+check "has no VEX file, says why, and the compliance map points only to files it has" py - "$T/nodb" <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+assert not os.path.exists(d + "/vex.openvex.json")
+st = json.load(open(d + "/attestation.intoto.json"))
+assert st["predicate"]["bundle"]["vex"] is None and st["predicate"]["bundle"]["vex_note"]
+assert st["predicate"]["cves"] is None
+c = json.load(open(d + "/compliance.json"))
+for fw in c["frameworks"]:
+    for ct in fw["controls"]:
+        for f in ct["evidence"]:
+            assert os.path.exists(os.path.join(d, f)), (ct["id"], f)
+ra5 = [ct for fw in c["frameworks"] for ct in fw["controls"] if ct["id"] == "RA-5"][0]
+assert ra5["status"] == "not_supported", ra5
+EOF
+expect_exit 0 "evidence verify accepts it" "$Q" evidence verify "$T/nodb" --no-signature
 expect_exit 0 "an unsigned bundle checks with --no-signature" "$Q" evidence verify "$T/failed" --no-signature
 expect_exit 1 "an unsigned bundle fails with --key" "$Q" evidence verify "$T/failed" --key "$T/ec.pub"
 stderr_has "not signed" "the failure says the bundle is not signed"

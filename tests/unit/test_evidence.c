@@ -379,6 +379,9 @@ static void test_compliance(void)
 	CHECK_STR(qn_json_str(control(c, "nist-800-53r5", "RA-5"), "status"), "not_supported");
 	CHECK_STR(qn_json_str(control(c, "nist-800-53r5", "SI-7"), "status"), "partial");
 	CHECK_CONTAINS(qn_json_str(control(c, "nist-800-53r5", "SI-7"), "statement"), "NOT signed");
+	/* and points at no VEX file, since the bundle then has none */
+	_cleanup_free_ char *dump = qn_json_dump(c, false);
+	CHECK(!strstr(dump, "vex.openvex.json"));
 	json_decref(c);
 	json_decref(v);
 }
@@ -566,6 +569,18 @@ static void test_bundle(void)
 	}
 	CHECK_INT(count_entries("out"), qn_ev_n_files);
 	CHECK_INT(count_entries("."), 3); /* k.key, k.pub, out: no temporary folder left */
+	/* every file the compliance map points to is in the bundle */
+	json_t *comp = read_json("out/compliance.json");
+	size_t fi, ci, ei;
+	json_t *fw, *ct, *ev;
+	json_array_foreach (json_object_get(comp, "frameworks"), fi, fw)
+		json_array_foreach (json_object_get(fw, "controls"), ci, ct)
+			json_array_foreach (json_object_get(ct, "evidence"), ei, ev) {
+				char p[256];
+				snprintf(p, sizeof(p), "out/%s", json_string_value(ev));
+				CHECK(access(p, R_OK) == 0);
+			}
+	json_decref(comp);
 	json_t *sum = NULL;
 	CHECK(qn_evidence_verify("out", pub, &sum, &err) == 0);
 	CHECK(json_is_true(json_object_get(sum, "signature_checked")));
