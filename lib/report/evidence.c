@@ -234,10 +234,16 @@ static int target_state(const char *path)
 	return state;
 }
 
-int qn_evidence_write(const char *dir, const qn_evidence_inputs *in, qn_error **err)
+int qn_evidence_write(const char *dir_arg, const qn_evidence_inputs *in, qn_error **err)
 {
 	if (!in || check_inputs(in, err) < 0)
 		return -1;
+	/* "out/" names the folder out: the temporary folder goes beside it, not inside */
+	_cleanup_free_ char *dir = xstrdup(dir_arg);
+	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	if (!*dir || !strcmp(dir, "/") || !strcmp(qn_path_base(dir), ".") || !strcmp(qn_path_base(dir), ".."))
+		return qn_error_set(err, QN_ERR_USAGE, "%s: not a folder name for a bundle", dir_arg);
 	if (target_state(dir) < 0)
 		return qn_error_set(err, QN_ERR_USAGE, "%s: exists and is not an empty folder", dir);
 	_cleanup_free_ char *parent = qn_path_dir(dir);

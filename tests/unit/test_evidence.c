@@ -632,6 +632,12 @@ static void test_failed_verification(void)
 	char *h = qn_read_file("f/report.html", 1 << 24, &(size_t){0}, NULL);
 	CHECK_CONTAINS(h, "VERIFICATION FAILED");
 	free(h);
+	/* a trailing slash names the same folder; the temporary folder still goes beside it */
+	CHECK(write_bundle("g/", v, NULL, &err) == 0);
+	CHECK(access("g/report.json", R_OK) == 0);
+	CHECK_INT(count_entries("."), 2);
+	CHECK(write_bundle("..", v, NULL, &err) < 0);
+	qn_error_free(err);
 	json_decref(v);
 }
 
