@@ -6,7 +6,7 @@
 #
 # The vulnerability data comes from `quench db update` when the network allows. Offline, it is
 # imported from a local snapshot: --offline DIR or QUENCH_OFFLINE_DATA=DIR, a folder holding
-# debian-osv/*.tar.xz (osv.dev's Debian records) and alpine-secdb/ (default: ../shared/data when
+# debian-osv/*.tar.xz (osv.dev's Debian records; default: ../shared/data when
 # the update fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,6 @@ import_snapshot() {
     mv "$tree.part" "$tree"
   fi
   "$Q" db import --db "$DB" --source osv/Debian "$tree"
-  [ -d "$data/alpine-secdb" ] && "$Q" db import --db "$DB" "$data"/alpine-secdb/*/*.json >/dev/null
   return 0
 }
 if [ -n "$OFFLINE" ]; then
@@ -77,7 +76,7 @@ rm -rf "$OUT/evidence"
 python3 - "$OUT/evidence/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-c = r.get("cves") or {}
+c = (r.get("verify") or r).get("cves") or {}
 b, a = c.get("before", {}), c.get("after", {})
 t = lambda d, k: (d.get(k) or {}).get("total", 0)
 print("CVE delta: %d -> %d (base %d -> %d, app %d -> %d)" % (
