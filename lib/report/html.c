@@ -533,6 +533,8 @@ static void probes(qn_buf *b, const json_t *v)
 		qn_buf_adds(b, "</td><td class=\"res\">");
 		result(b, json_object_get(p, "hardened"));
 		qn_buf_adds(b, "</td><td class=\"res\">");
+		if (!json_array_size(qn_ev_arr(p, "diffs")))
+			qn_buf_adds(b, "<span class=\"muted\">none</span>");
 		json_array_foreach (qn_ev_arr(p, "diffs"), k, d) {
 			_cleanup_free_ char *s =
 			    json_is_string(d) ? xstrdup(json_string_value(d)) : qn_json_dump(d, false);
