@@ -30,12 +30,15 @@ repack() {
 }
 
 # ---- pyapp: harden, then verify ----
+# (the archives, not the layout folder: a digest that changes under a running test is a failure)
+ORIG=oci-archive:$QUENCH_TESTIMAGES/pyapp.oci.tar
 probes pyapp
 expect_exit 0 "pyapp: quench harden with the four probes" \
-  "$QUENCH" harden "oci:$QUENCH_TESTIMAGES/oci:pyapp" -o "$T/pyapp-h" --format oci \
+  "$QUENCH" harden "$ORIG" -o "$T/pyapp-h" --format oci \
   --probes "$T/pyapp.probes.json" --report "$T/pyapp.harden.json"
-ORIG=oci:$QUENCH_TESTIMAGES/oci:pyapp
+
 HARD=oci:$T/pyapp-h
+HTAG=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$T/pyapp-h/index.json" 2>/dev/null)
 V=$T/pyapp.verify.json
 expect_exit 0 "pyapp: quench verify passes (probes from the harden report)" \
   "$QUENCH" verify "$ORIG" "$HARD" --probes-from "$T/pyapp.harden.json" --json -o "$V"
@@ -75,11 +78,11 @@ del_libz() {
   [ -f "$1/$LIBZ" ] && rm "$1/$LIBZ" && echo "$LIBZ" >"$T/libz.path"
 }
 EDIT=del_libz
-if repack "$T/pyapp-h" pyapp-hardened "$T/nolibz"; then
+if repack "$T/pyapp-h" "$HTAG" "$T/nolibz"; then
   LIBZ=$(cat "$T/libz.path")
   V=$T/nolibz.verify.json
   expect_exit 1 "libz deleted: quench verify fails" \
-    "$QUENCH" verify "$ORIG" "oci:$T/nolibz:pyapp-hardened" --probes-from "$T/pyapp.harden.json" --timeout 20 --report "$V"
+    "$QUENCH" verify "$ORIG" "oci:$T/nolibz:$HTAG" --probes-from "$T/pyapp.harden.json" --timeout 20 --report "$V"
   check "libz deleted: the text names the missing /$LIBZ" grep -qF "/$LIBZ" "$T/stdout"
   check "libz deleted: the document lists $LIBZ, reached through the libz.so.1 link, looked up by the command" \
     jq_true --arg p "$LIBZ" '.ok == false and any(.missing_paths[]; .path == $p and .package == "zlib1g")' "$V"
@@ -92,10 +95,10 @@ fi
 JSONMOD=usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so
 del_json() { [ -f "$1/$JSONMOD" ] && rm "$1/$JSONMOD"; }
 EDIT=del_json
-if repack "$T/pyapp-h" pyapp-hardened "$T/nojson"; then
+if repack "$T/pyapp-h" "$HTAG" "$T/nojson"; then
   V=$T/nojson.verify.json
   expect_exit 1 "_json deleted: quench verify fails although every probe passes" \
-    "$QUENCH" verify "$ORIG" "oci:$T/nojson:pyapp-hardened" --probes-from "$T/pyapp.harden.json" --json -o "$V"
+    "$QUENCH" verify "$ORIG" "oci:$T/nojson:$HTAG" --probes-from "$T/pyapp.harden.json" --json -o "$V"
   check "_json deleted: every probe answers the same" jq_true 'all(.probes[]; .same)' "$V"
   check "_json deleted: the missing module is named, with the probe that loaded it" \
     jq_true --arg p "$JSONMOD" '[.missing_paths[] | select(.path == $p and .seen_by != null)] | length == 1' "$V"
@@ -107,10 +110,10 @@ fi
 
 # ---- an interface change: no Cmd (the app then listens on its default port, the same one) ----
 rm -rf "$T/nocmd" && cp -a "$T/pyapp-h" "$T/nocmd"
-if umoci config --image "$T/nocmd:pyapp-hardened" --clear=config.cmd >/dev/null 2>&1; then
+if umoci config --image "$T/nocmd:$HTAG" --clear=config.cmd >/dev/null 2>&1; then
   V=$T/nocmd.verify.json
   expect_exit 1 "Cmd cleared: quench verify fails" \
-    "$QUENCH" verify "$ORIG" "oci:$T/nocmd:pyapp-hardened" --probes-from "$T/pyapp.harden.json" --report "$V"
+    "$QUENCH" verify "$ORIG" "oci:$T/nocmd:$HTAG" --probes-from "$T/pyapp.harden.json" --report "$V"
   check "Cmd cleared: the Cmd field is reported changed, the others not" \
     jq_true '.interface.ok == false and ([.interface.fields[] | select(.same | not) | .field] == ["Cmd"]) and
              (.interface.fields[] | select(.field == "Cmd") | .original == ["8000"] and .hardened == null)' "$V"
@@ -135,11 +138,11 @@ fi
 # ---- nginx ----
 probes nginx
 expect_exit 0 "nginx: quench harden with GET /" \
-  "$QUENCH" harden "oci:$QUENCH_TESTIMAGES/oci:nginx" -o "$T/nginx-h" --format oci \
+  "$QUENCH" harden "oci-archive:$QUENCH_TESTIMAGES/nginx.oci.tar" -o "$T/nginx-h" --format oci \
   --probes "$T/nginx.probes.json" --report "$T/nginx.harden.json"
 V=$T/nginx.verify.json
 expect_exit 0 "nginx: quench verify passes" \
-  "$QUENCH" verify "oci:$QUENCH_TESTIMAGES/oci:nginx" "oci:$T/nginx-h" --probes-from "$T/nginx.harden.json" \
+  "$QUENCH" verify "oci-archive:$QUENCH_TESTIMAGES/nginx.oci.tar" "oci:$T/nginx-h" --probes-from "$T/nginx.harden.json" \
   --header Content-Type --header Server --header Last-Modified --json -o "$V"
 check "nginx: GET / answers 200 with the same body and headers on both" \
   jq_true '.ok and .probes[0].same and .probes[0].original.status == 200 and
@@ -162,7 +165,7 @@ rm -rf "$T/osv"
 V=$T/pyapp.cves.json
 expect_exit 0 "pyapp --db: quench verify passes with the CVE delta" \
   "$QUENCH" verify "$ORIG" "$HARD" --probes-from "$T/pyapp.harden.json" --db "$T/db.sqlite" \
-  --base "oci:$QUENCH_TESTIMAGES/oci:python-3.11-slim" --report "$V"
+  --base "oci-archive:$QUENCH_TESTIMAGES/python-3.11-slim.oci.tar" --report "$V"
 check "pyapp --db: fewer CVEs after, some removed, none unexplained or new" \
   jq_true '.cves.ok and .cves.after.total < .cves.before.total and .cves.counts.removed > 0 and
            .cves.unexplained == [] and .cves.added == [] and (.cves.db.sources | length) >= 1' "$V"
