@@ -187,7 +187,7 @@ static void print_table(FILE *f, const json_t *doc)
 	for (i = 0; i < n; i++)
 		rows[i] = json_array_get(fs, i);
 	qsort(rows, n, sizeof(*rows), cmp_rows);
-	fprintf(f, "%-5s %-8s %-20s %-28s %-28s %-28s %-12s %s\n", "KIND", "SEVERITY", "ID", "PACKAGE", "VERSION",
+	fprintf(f, "%-7s %-8s %-20s %-28s %-28s %-28s %-14s %s\n", "KIND", "SEVERITY", "ID", "PACKAGE", "VERSION",
 		"FIXED", "STATUS", "LAYER");
 	for (i = 0; i < n; i++) {
 		const json_t *r = rows[i], *l = json_object_get(r, "layer");
@@ -197,7 +197,7 @@ static void print_table(FILE *f, const json_t *doc)
 		const char *status = json_is_true(json_object_get(r, "suppressed_by_vex"))
 					 ? "vex:suppressed"
 					 : or_dash(qn_json_str(r, "status"));
-		fprintf(f, "%-5s %-8s %-20s %-28s %-28s %-28s %-12s %s\n", or_dash(qn_json_str(r, "layer_kind")),
+		fprintf(f, "%-7s %-8s %-20s %-28s %-28s %-28s %-14s %s\n", or_dash(qn_json_str(r, "layer_kind")),
 			or_dash(qn_json_str(r, "severity")), or_dash(qn_json_str(r, "id")),
 			or_dash(qn_json_str(r, "package")), or_dash(qn_json_str(r, "version")),
 			or_dash(qn_json_str(r, "fixed_version")), status, layer);

@@ -9,6 +9,8 @@
 #  - base/app: pyapp with --base python-3.11-slim has every Debian finding in base and none in
 #    app; python-3.11 with --base debian-bookworm splits by layer; the base.* annotations of an
 #    OCI layout name (and, in the same layout, resolve) the base; no base: unknown
+#  - language packages: a dir: root with a Python distribution and npm packages against a small
+#    OSV folder (PyPI name normalisation, GHSA ids reported under their CVE, the fix excluded)
 #  - SARIF 2.1.0 and CycloneDX 1.6 validate against the official schemas (../shared/schemas)
 #  - --fail-on exit 1, --vex suppression (and --fail-on honouring it), --ignore-unfixed,
 #    --severity, the table
@@ -196,6 +198,46 @@ assert all(f["layer_kind"] == "unknown" for f in d["findings"]) and any("--base"
 ' && ok "annotations naming an unavailable base: kinds unknown, with a warning" || not_ok "annotation, base unavailable"
 else
   skip "annotation base" "no OCI layout of the test images at $I/oci"
+fi
+
+# ---------------------------------------------------------------- language packages through OSV
+# an unpacked root (dir:) with a Python distribution and npm packages, and a small OSV folder
+mkdir -p "$T/lang/root/etc" "$T/lang/root/usr/lib/python3/dist-packages/requests-2.28.1.dist-info" \
+  "$T/lang/root/app/node_modules/lodash" "$T/lang/root/app/node_modules/left-pad" "$T/lang/osv"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$T/lang/root/etc/os-release"
+printf 'Metadata-Version: 2.1\nName: requests\nVersion: 2.28.1\n' \
+  >"$T/lang/root/usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA"
+echo '{"name":"lodash","version":"4.17.20"}' >"$T/lang/root/app/node_modules/lodash/package.json"
+echo '{"name":"left-pad","version":"1.3.0"}' >"$T/lang/root/app/node_modules/left-pad/package.json"
+cat >"$T/lang/osv/pypi.json" <<'JSON'
+{"id":"GHSA-j8r2-6x86-q33q","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2023-32681"],
+ "database_specific":{"severity":"MODERATE"},
+ "affected":[{"package":{"ecosystem":"PyPI","name":"Requests"},
+   "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.3.0"},{"fixed":"2.31.0"}]}]}]}
+JSON
+cat >"$T/lang/osv/npm.json" <<'JSON'
+{"id":"GHSA-35jh-r3h4-6jhm","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2021-23337"],
+ "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}],
+ "affected":[{"package":{"ecosystem":"npm","name":"lodash"},
+   "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]},
+  {"package":{"ecosystem":"npm","name":"left-pad"},
+   "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}]}
+JSON
+if "$Q" db import --db "$T/lang.sqlite" "$T/lang/osv" >/dev/null 2>"$T/err" &&
+  "$Q" scan --db "$T/lang.sqlite" -f json -o "$T/lang.json" "dir:$T/lang/root" 2>"$T/err"; then
+  py "$T/lang.json" '
+f = {x["package"]: x for x in d["findings"]}
+assert sorted(f) == ["lodash", "requests"], sorted(f)
+r, l = f["requests"], f["lodash"]
+assert r["id"] == "CVE-2023-32681" and r["aliases"] == ["GHSA-j8r2-6x86-q33q"] and r["ecosystem"] == "pypi"
+assert r["purl"].startswith("pkg:pypi/requests@2.28.1") and r["fixed_version"] == "2.31.0" and r["severity"] == "MEDIUM"
+assert r["data_ecosystem"] == "PyPI" and r["status"] == "fixed"
+assert l["id"] == "CVE-2021-23337" and l["ecosystem"] == "npm" and l["cvss"] == 7.2 and l["severity"] == "HIGH"
+' && ok "language packages: PyPI and npm matched through OSV under their CVE; at the fix not reported" ||
+    not_ok "language packages through OSV"
+else
+  not_ok "language packages: import or scan failed"
+  sed 's/^/# /' "$T/err" | head -3
 fi
 
 # ---------------------------------------------------------------- formats
