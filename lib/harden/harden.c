@@ -5,8 +5,10 @@
  * every exit path. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,6 +126,25 @@ int qn_harden_closure(qn_hardening *h, qn_error **err)
 	return rc;
 }
 
+/* Where the work folder goes: the caller's choice, else $TMPDIR, else /dev/shm when it is a
+ * tmpfs with room for four times the unpacked image (the unpacked root is written once, read
+ * by the container and removed: on a busy disk that costs more than all the rest of the run),
+ * else /tmp. */
+static const char *work_parent(const qn_hardening *h)
+{
+	if (h->o->workdir_parent && *h->o->workdir_parent)
+		return h->o->workdir_parent;
+	const char *env = getenv("TMPDIR");
+	if (env && *env)
+		return env;
+	struct statfs sf;
+	uint64_t need = qn_tree_get_stats(h->tree)->bytes + (64u << 20);
+	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK) == 0 &&
+	    (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize / 4 >= need)
+		return "/dev/shm";
+	return "/tmp";
+}
+
 static int prepare(qn_hardening *h, qn_error **err)
 {
 	double t0 = qn_now();
@@ -134,8 +155,8 @@ static int prepare(qn_hardening *h, qn_error **err)
 	h->inv = qn_inventory_build(h->tree, err);
 	if (!h->inv)
 		return -1;
-	const char *parent = h->o->workdir_parent ? h->o->workdir_parent : getenv("TMPDIR");
-	h->workdir = xasprintf("%s/quench-harden.XXXXXX", parent && *parent ? parent : "/tmp");
+	const char *parent = work_parent(h);
+	h->workdir = xasprintf("%s/quench-harden.XXXXXX", parent);
 	if (!mkdtemp(h->workdir)) {
 		int e = errno;
 		free(h->workdir);

@@ -149,21 +149,31 @@ trivy_matches() {
     not_ok "$1: Trivy lists exactly the packages quench reports kept or trimmed"
     diff "$T/$1.trivy.pkgs" "$T/$1.quench.pkgs" | head -5 | sed 's/^/#   /'; fi
 }
-# no_leftovers WHAT TMPDIR OUTDIR [NETNS PIDNS]: nothing of an ended run remains (processes:
-# none with the work folder in its command line, none in the container's pid namespace)
+# no_leftovers WHAT TMPDIR OUTDIR [NETNS PIDNS SINCE]: nothing of an ended run remains. Processes:
+# none with the work folder in its command line, and none in the container's pid or network
+# namespace that started before SINCE (clock ticks since boot, when quench was told to stop).
+# Namespace inode numbers are reused at once, so a process started later in a namespace with the
+# same number belongs to someone else's container, not to ours.
+ticks() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", $1 * hz }' /proc/uptime; }
+started() { sed 's/.*) //' "$1/stat" 2>/dev/null | awk '{ print $20 }'; }
 no_leftovers() {
-  local what=$1 tmp=$2 out=$3 ns=${4:-} pidns=${5:-}
+  local what=$1 tmp=$2 out=$3 ns=${4:-} pidns=${5:-} since=${6:-0}
   check "$what: no mount left" bash -c "! grep -qF '$tmp' /proc/self/mountinfo && ! findmnt -rn -o TARGET | grep -qF '$tmp'"
-  local p left=""
+  local p left="" inns=""
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$tmp"; then left="$left ${p#/proc/}"
-    elif [ -n "$pidns" ] && [ "$(readlink "$p/ns/pid" 2>/dev/null | tr -dc 0-9)" = "$pidns" ]; then left="$left ${p#/proc/}"; fi
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$tmp"; then left="$left ${p#/proc/}"; continue; fi
+    [ -n "$pidns" ] || continue
+    local pn nn st
+    pn=$(readlink "$p/ns/pid" 2>/dev/null | tr -dc 0-9) nn=$(readlink "$p/ns/net" 2>/dev/null | tr -dc 0-9)
+    [ "$pn" = "$pidns" ] || [ "$nn" = "$ns" ] || continue
+    st=$(started "$p")
+    [ -n "$st" ] && [ "$st" -le "$since" ] && { left="$left ${p#/proc/}"; [ "$nn" = "$ns" ] && inns="$inns ${p#/proc/}"; }
   done
   check "$what: no process left ($left)" test -z "$left"
   check "$what: no runc container left" bash -c "! runc list 2>/dev/null | grep -q '^quench-'"
   if [ -n "$ns" ]; then
-    check "$what: the container's network namespace is gone" bash -c \
-      "! lsns -t net -n -o NS 2>/dev/null | grep -qx '$ns' && ! findmnt -rn -t nsfs | grep -qF '$ns'"
+    check "$what: the container's network namespace is gone (no process in it, no bind mount of it)" bash -c \
+      "test -z '$inns' && ! findmnt -rn -t nsfs | grep -qF '$ns'"
   fi
   check "$what: no temporary folder left" test -z "$(ls -A "$tmp")"
   check "$what: no output file left" test -z "$(ls -A "$out")"
@@ -364,12 +374,13 @@ for sig in INT TERM; do
   done
   check "SIG$sig: the container was running (pid ${cpid:-none}, netns ${ns:-none})" test -n "$ns" -a -n "$pidns"
   sleep 1
+  since=$(ticks)
   kill -"$sig" "$qpid"
   wait "$qpid"
   rc=$?
   want=$((128 + $(kill -l "$sig")))
   check "SIG$sig: quench stops with $want (got $rc)" test "$rc" = "$want"
-  no_leftovers "SIG$sig" "$tmp" "$out" "$ns" "$pidns"
+  no_leftovers "SIG$sig" "$tmp" "$out" "$ns" "$pidns" "$since"
 done
 # --continue-after signal: the container runs on after the probes until SIGUSR1
 tmp=$T/signal/tmp out=$T/signal/out

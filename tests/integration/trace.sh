@@ -151,11 +151,15 @@ bundle '["/.quench-bin/quench-trace", "--pause"]'
 runner=$!
 for _ in $(seq 100); do runc state "$ID" 2>/dev/null | grep -q '"running"' && break; sleep 0.05; done
 check "container: --pause runs as PID 1" bash -c "runc state '$ID' | grep -q '\"running\"'"
-runc kill "$ID" TERM >/dev/null 2>&1
-(sleep 10; runc kill "$ID" KILL >/dev/null 2>&1) &
-watchdog=$!
+# (sent again until it ends: a signal that arrives before the handlers exist is lost to PID 1)
+for _ in $(seq 25); do
+  runc kill "$ID" TERM >/dev/null 2>&1
+  sleep 0.2
+  kill -0 "$runner" 2>/dev/null || break
+done
+runc kill "$ID" KILL >/dev/null 2>&1
 wait "$runner"
 rc=$?
-kill "$watchdog" 2>/dev/null
-check "container: --pause as PID 1 exits 0 on runc kill TERM (got $rc)" test "$rc" = 0
+if [ "$rc" = 0 ]; then ok "container: --pause as PID 1 exits 0 on runc kill TERM"; else
+  not_ok "container: --pause as PID 1 exits 0 on runc kill TERM (got $rc)"; sed 's/^/#   /' "$T/c3.err" | head -3; fi
 done_testing
