@@ -5,6 +5,8 @@
  * every exit path; containers are destroyed by vrun.c as soon as their run ends. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -34,7 +36,7 @@ void qn_verify_warn(qn_verifying *v, const char *fmt, ...)
 	qn_warn("%s", m);
 }
 
-static int prepare_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
+static int read_side(qn_verify_side *s, qn_error **err)
 {
 	qn_tree_opts to = {.capture = qn_inventory_capture};
 	s->tree = qn_tree_build(s->img, &to, err);
@@ -42,6 +44,11 @@ static int prepare_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
 		s->inv = qn_inventory_build(s->tree, err);
 	if (!s->tree || !s->inv)
 		return qn_error_prefix(err, "%s image %s", s->which, qn_image_ref(s->img));
+	return 0;
+}
+
+static int unpack_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
+{
 	s->rootfs = xasprintf("%s/rootfs-%s", v->workdir, s->which);
 	qn_info("verify: unpacking %s", qn_image_ref(s->img));
 	if (qn_tree_extract(s->img, s->tree, s->rootfs, err) < 0)
@@ -49,10 +56,31 @@ static int prepare_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
 	return 0;
 }
 
+/* Where the work folder goes: the caller's choice, else $TMPDIR, else /dev/shm when it is a
+ * tmpfs with room for four times both unpacked images (each root is written once, read by its
+ * container and removed; on a busy disk the removal alone can take longer than the runs), else
+ * /tmp. */
+static const char *work_parent(const qn_verifying *v)
+{
+	if (v->o->workdir_parent && *v->o->workdir_parent)
+		return v->o->workdir_parent;
+	const char *env = getenv("TMPDIR");
+	if (env && *env)
+		return env;
+	struct statfs sf;
+	uint64_t need = qn_tree_get_stats(v->a.tree)->bytes + qn_tree_get_stats(v->b.tree)->bytes + (64u << 20);
+	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK) == 0 &&
+	    (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize / 4 >= need)
+		return "/dev/shm";
+	return "/tmp";
+}
+
 static int prepare(qn_verifying *v, qn_error **err)
 {
-	const char *parent = v->o->workdir_parent ? v->o->workdir_parent : getenv("TMPDIR");
-	v->workdir = xasprintf("%s/quench-verify.XXXXXX", parent && *parent ? parent : "/tmp");
+	v->norm = qn_verify_norm_new(v->o->normalize, v->o->normalize_regex, v->o->n_normalize_regex, err);
+	if (!v->norm || read_side(&v->a, err) < 0 || read_side(&v->b, err) < 0)
+		return -1;
+	v->workdir = xasprintf("%s/quench-verify.XXXXXX", work_parent(v));
 	if (!mkdtemp(v->workdir)) {
 		int e = errno;
 		free(v->workdir);
@@ -60,10 +88,7 @@ static int prepare(qn_verifying *v, qn_error **err)
 		return qn_error_errno(err, e, "creating a work folder");
 	}
 	qn_cleanup_register(v->workdir);
-	v->norm = qn_verify_norm_new(v->o->normalize, v->o->normalize_regex, v->o->n_normalize_regex, err);
-	if (!v->norm)
-		return -1;
-	if (prepare_side(v, &v->a, err) < 0 || prepare_side(v, &v->b, err) < 0)
+	if (unpack_side(v, &v->a, err) < 0 || unpack_side(v, &v->b, err) < 0)
 		return -1;
 	return 0;
 }
