@@ -249,6 +249,28 @@ else
   skip "rpm fixture" "rpmbuild or rpm missing (apt-get install rpm)"
 fi
 
+# a distroless-style root: dpkg's status.d (one file per package, no Status field) with
+# md5sums, and etc/os-release a symlink into usr/lib
+R=$T/distroless
+mkdir -p "$R/var/lib/dpkg/status.d" "$R/usr/lib/x86_64-linux-gnu" "$R/etc"
+printf 'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="12"\n' >"$R/usr/lib/os-release"
+ln -s ../usr/lib/os-release "$R/etc/os-release"
+printf 'Package: libssl3\nVersion: 3.0.15-1~deb12u1\nArchitecture: amd64\nSource: openssl\nDepends: libc6 (>= 2.34)\nDescription: TLS\n' \
+  >"$R/var/lib/dpkg/status.d/libssl3"
+printf 'Package: libc6\nVersion: 2.36-9+deb12u9\nArchitecture: amd64\nSource: glibc\nDescription: C library\n' >"$R/var/lib/dpkg/status.d/libc6"
+for f in libssl.so.3:libssl3 libc.so.6:libc6; do
+  echo "${f%%:*}" >"$R/usr/lib/x86_64-linux-gnu/${f%%:*}"
+  echo "$(md5sum <"$R/usr/lib/x86_64-linux-gnu/${f%%:*}" | cut -d' ' -f1)  usr/lib/x86_64-linux-gnu/${f%%:*}" >"$R/var/lib/dpkg/status.d/${f##*:}.md5sums"
+done
+expect_exit 0 "distroless root: quench sbom -f json dir:" "$QUENCH" sbom -f json "dir:$R"
+pkg_lines "$T/stdout" >"$T/dl.got"
+cat >"$T/dl.want" <<'EOF'
+deb | libc6 | 2.36-9+deb12u9 | glibc 2.36-9+deb12u9 | amd64 | - | pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&distro=debian-12&upstream=glibc | /var/lib/dpkg/status.d/libc6 | /usr/lib/x86_64-linux-gnu/libc.so.6:10 | 
+deb | libssl3 | 3.0.15-1~deb12u1 | openssl 3.0.15-1~deb12u1 | amd64 | - | pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&distro=debian-12&upstream=openssl | /var/lib/dpkg/status.d/libssl3 | /usr/lib/x86_64-linux-gnu/libssl.so.3:12 | pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&distro=debian-12&upstream=glibc
+EOF
+same "distroless root: status.d packages, files from md5sums, purls and dependency exactly" "$T/dl.want" "$T/dl.got"
+check "distroless root: OS from the symlinked os-release" bash -c "jq -e '.os.id == \"debian\" and .os.version_id == \"12\" and .os.source == \"/usr/lib/os-release\"' '$T/stdout' >/dev/null"
+
 # Trivy on the same roots (plain build only): the differences are exactly the ones
 # docs/trivy-differences.md explains. Trivy cannot read jars offline (it insists on downloading
 # its Java DB first), so they are left out of its run.
