@@ -9,21 +9,33 @@
 #include "util/json.h"
 
 const char *const qn_default_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
-	"CAP_AUDIT_WRITE", NULL,
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+    NULL,
 };
 
 static void push_strings(char ***v, size_t *n, const json_t *a)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(a, i, e) if (json_is_string(e))
-	{
-		*v = xreallocarray(*v, *n + 2, sizeof(char *));
-		(*v)[(*n)++] = xstrdup(json_string_value(e));
-		(*v)[*n] = NULL;
-	}
+	json_array_foreach (a, i, e)
+		if (json_is_string(e)) {
+			*v = xreallocarray(*v, *n + 2, sizeof(char *));
+			(*v)[(*n)++] = xstrdup(json_string_value(e));
+			(*v)[*n] = NULL;
+		}
 }
 
 char **qn_image_command(const json_t *config)
@@ -60,8 +72,7 @@ static json_t *env(const json_t *c, const qn_user *u)
 	bool path = false, home = false;
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(c, "Env"), i, v)
-	{
+	json_array_foreach (json_object_get(c, "Env"), i, v) {
 		const char *s = json_string_value(v);
 		if (!s)
 			continue;
@@ -70,7 +81,8 @@ static json_t *env(const json_t *c, const qn_user *u)
 		json_array_append_new(e, qn_json_string(s));
 	}
 	if (!path)
-		json_array_append_new(e, json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+		json_array_append_new(e,
+				      json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 	if (!home) {
 		_cleanup_free_ char *h = xasprintf("HOME=%s", u->home ? u->home : "/");
 		json_array_append_new(e, qn_json_string(h));
@@ -142,12 +154,16 @@ static json_t *mounts(const qn_bundle_opts *o)
 	json_array_append_new(a, mount("/proc", "proc", "proc", NULL));
 	json_array_append_new(a, mount("/dev", "tmpfs", "tmpfs",
 				       (const char *[]){"nosuid", "strictatime", "mode=755", "size=65536k", NULL}));
-	json_array_append_new(a, mount("/dev/pts", "devpts", "devpts",
-				       (const char *[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL}));
-	json_array_append_new(a, mount("/dev/shm", "tmpfs", "shm",
-				       (const char *[]){"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}));
-	json_array_append_new(a, mount("/dev/mqueue", "mqueue", "mqueue", (const char *[]){"nosuid", "noexec", "nodev", NULL}));
-	json_array_append_new(a, mount("/sys", "sysfs", "sysfs", (const char *[]){"nosuid", "noexec", "nodev", "ro", NULL}));
+	json_array_append_new(
+	    a, mount("/dev/pts", "devpts", "devpts",
+		     (const char *[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL}));
+	json_array_append_new(a,
+			      mount("/dev/shm", "tmpfs", "shm",
+				    (const char *[]){"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}));
+	json_array_append_new(
+	    a, mount("/dev/mqueue", "mqueue", "mqueue", (const char *[]){"nosuid", "noexec", "nodev", NULL}));
+	json_array_append_new(
+	    a, mount("/sys", "sysfs", "sysfs", (const char *[]){"nosuid", "noexec", "nodev", "ro", NULL}));
 	if (o->helper_dir)
 		json_array_append_new(a, mount("/.quench-bin", "bind", o->helper_dir,
 					       (const char *[]){"rbind", "ro", "nosuid", "nodev", NULL}));
@@ -180,11 +196,11 @@ static json_t *linux_part(const qn_bundle_opts *o)
 	json_array_append_new(devs, dev);
 	json_object_set_new(res, "devices", devs);
 	json_object_set_new(l, "resources", res);
-	static const char *masked[] = {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-				       "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-				       "/proc/scsi", NULL};
-	static const char *ro[] = {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-				   "/proc/sysrq-trigger", NULL};
+	static const char *masked[] = {
+	    "/proc/acpi",        "/proc/kcore",       "/proc/keys",    "/proc/latency_stats", "/proc/timer_list",
+	    "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",          NULL};
+	static const char *ro[] = {"/proc/asound", "/proc/bus",           "/proc/fs", "/proc/irq",
+				   "/proc/sys",    "/proc/sysrq-trigger", NULL};
 	json_object_set_new(l, "maskedPaths", str_array(masked));
 	json_object_set_new(l, "readonlyPaths", str_array(ro));
 	return l;

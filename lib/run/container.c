@@ -39,7 +39,8 @@ static char *find_runtime(const char *name, qn_error **err)
 		return xstrdup(name);
 	}
 	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	_cleanup_free_ char *copy =
+	    xstrdup(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char *p = xasprintf("%s/%s", d, name);
@@ -117,7 +118,8 @@ static int mount_overlay(qn_container *c, const char *lower, qn_error **err)
 {
 	/* the options string cannot quote: refuse paths that would change its meaning */
 	if (strpbrk(lower, ",:\\") || strpbrk(c->workdir, ",:\\"))
-		return qn_error_set(err, QN_ERR_USAGE, "%s: paths with ',', ':' or '\\' cannot be overlay folders", lower);
+		return qn_error_set(err, QN_ERR_USAGE, "%s: paths with ',', ':' or '\\' cannot be overlay folders",
+				    lower);
 	/* the overlay's root takes the upper folder's owner and mode: give it the image root's, or
 	 * a non-root user could not even enter "/" */
 	struct stat st;
@@ -163,8 +165,13 @@ static int write_bundle(qn_container *c, const qn_run_opts *o, qn_error **err)
 		return qn_error_set(err, QN_ERR_INPUT, "the image has no Entrypoint or Cmd to run");
 	}
 	char **traced = o->trace ? trace_args(args) : NULL;
-	qn_bundle_opts bo = {.config = o->config, .rootfs = c->merged, .args = traced ? traced : args,
-			     .helper_dir = o->helper_dir, .log_dir = c->logdir, .memory = o->memory, .pids = o->pids};
+	qn_bundle_opts bo = {.config = o->config,
+			     .rootfs = c->merged,
+			     .args = traced ? traced : args,
+			     .helper_dir = o->helper_dir,
+			     .log_dir = c->logdir,
+			     .memory = o->memory,
+			     .pids = o->pids};
 	json_t *cfg = qn_bundle_config(&bo, err);
 	free_strv(cmd);
 	free_strv(traced);
@@ -229,7 +236,8 @@ qn_container *qn_container_start(const qn_run_opts *o, qn_error **err)
 	int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int efd = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	const char *argv[] = {c->runtime, "--root", c->state, "run", "--bundle", c->bundle, "--pid-file", pidfile, c->id, NULL};
+	const char *argv[] = {c->runtime, "--root",     c->state, "run", "--bundle",
+			      c->bundle,  "--pid-file", pidfile,  c->id, NULL};
 	c->runc_pid = spawn((char *const *)argv, in, out, efd);
 	if (out >= 0)
 		close(out);
@@ -244,10 +252,22 @@ qn_container *qn_container_start(const qn_run_opts *o, qn_error **err)
 	return c;
 }
 
-const char *qn_container_root(const qn_container *c) { return c->merged; }
-const char *qn_container_trace_log(const qn_container *c) { return c->trace_log; }
-pid_t qn_container_pid(const qn_container *c) { return c->init_pid; }
-int qn_container_netns(qn_container *c) { return c->netns_fd; }
+const char *qn_container_root(const qn_container *c)
+{
+	return c->merged;
+}
+const char *qn_container_trace_log(const qn_container *c)
+{
+	return c->trace_log;
+}
+pid_t qn_container_pid(const qn_container *c)
+{
+	return c->init_pid;
+}
+int qn_container_netns(qn_container *c)
+{
+	return c->netns_fd;
+}
 
 bool qn_container_running(qn_container *c, int *status)
 {

@@ -193,8 +193,9 @@ static void *run_job(void *arg)
 	const qn_http_req *r = j->req;
 	qn_buf req = QN_BUF_INIT;
 	size_t blen = r->body ? strlen(r->body) : 0;
-	qn_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost:%d\r\nUser-Agent: quench-probe\r\nAccept: */*\r\n"
-			    "Connection: close\r\n",
+	qn_buf_printf(&req,
+		      "%s %s HTTP/1.1\r\nHost: localhost:%d\r\nUser-Agent: quench-probe\r\nAccept: */*\r\n"
+		      "Connection: close\r\n",
 		      r->method, r->path, r->port);
 	if (r->body)
 		qn_buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);

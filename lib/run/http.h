@@ -15,7 +15,7 @@ typedef struct {
 	int status;
 	char *content_type;
 	char *headers; /* the header lines after the status line, as received (NUL-terminated) */
-	char *body; /* NUL-terminated */
+	char *body;    /* NUL-terminated */
 	size_t body_len;
 } qn_http_resp;
 

@@ -91,7 +91,8 @@ int qn_probe_parse_http(const char *spec, qn_probe *out, qn_error **err)
 bad:
 	qn_probe_clear(out);
 	_cleanup_free_ char *q = qn_str_quote(spec, 100);
-	return qn_error_set(err, QN_ERR_USAGE, "--probe-http \"%s\": want [METHOD ]PORT/PATH[=STATUS], e.g. \"GET 8000/health=200\"", q);
+	return qn_error_set(err, QN_ERR_USAGE,
+			    "--probe-http \"%s\": want [METHOD ]PORT/PATH[=STATUS], e.g. \"GET 8000/health=200\"", q);
 }
 
 /* Splits a command line as a POSIX shell would for quoting: '...' literal, "..." with \" \\ \$ \`
@@ -199,7 +200,9 @@ static int parse_one(const json_t *o, const char *what, qn_probe *p, qn_error **
 		json_int_t port = json_integer_value(json_object_get(o, "port"));
 		const char *path = qn_json_str(o, "path");
 		if (!valid_method(p->method) || port < 1 || port > 65535 || !path || !valid_path(path))
-			return qn_error_set(err, QN_ERR_INPUT, "%s: an http probe needs a method, a port 1-65535 and a path starting with /", what);
+			return qn_error_set(
+			    err, QN_ERR_INPUT,
+			    "%s: an http probe needs a method, a port 1-65535 and a path starting with /", what);
 		p->port = (int)port;
 		p->path = xstrdup(path);
 		p->body_in = qn_json_str(o, "body_in") ? xstrdup(qn_json_str(o, "body_in")) : NULL;
@@ -213,10 +216,10 @@ static int parse_one(const json_t *o, const char *what, qn_probe *p, qn_error **
 		p->argv = xcalloc(json_array_size(exec) + 1, sizeof(char *));
 		size_t i;
 		json_t *a;
-		json_array_foreach(exec, i, a)
-		{
+		json_array_foreach (exec, i, a) {
 			if (!json_is_string(a))
-				return qn_error_set(err, QN_ERR_INPUT, "%s: \"exec\" must be an array of strings", what);
+				return qn_error_set(err, QN_ERR_INPUT, "%s: \"exec\" must be an array of strings",
+						    what);
 			p->argv[i] = xstrdup(json_string_value(a));
 		}
 		p->want_stdout = qn_json_str(o, "stdout") ? xstrdup(qn_json_str(o, "stdout")) : NULL;
@@ -237,8 +240,7 @@ int qn_probes_parse_json(const uint8_t *buf, size_t len, const char *what, qn_pr
 		return qn_error_set(err, QN_ERR_INPUT, "%s: want an array of probes (or {\"probes\": [...]})", what);
 	size_t i;
 	json_t *o;
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach (arr, i, o) {
 		qn_probe p;
 		_cleanup_free_ char *w = xasprintf("%s: probe %zu", what, i);
 		if (parse_one(o, w, &p, err) < 0) {
@@ -278,8 +280,8 @@ static void run_http(qn_container *c, const qn_probe *p, double timeout, qn_prob
 		(!p->want_body || (strlen(p->want_body) == r->body_len && !memcmp(p->want_body, r->body, r->body_len)));
 	if (!r->ok)
 		r->error = p->want_status && r->status != p->want_status
-				   ? xasprintf("status %d, expected %d", r->status, p->want_status)
-				   : xstrdup("body differs from the expected one");
+			       ? xasprintf("status %d, expected %d", r->status, p->want_status)
+			       : xstrdup("body differs from the expected one");
 }
 
 static void run_exec(qn_container *c, const qn_probe *p, double timeout, qn_probe_result *r)
@@ -297,11 +299,13 @@ static void run_exec(qn_container *c, const qn_probe *p, double timeout, qn_prob
 	r->body_len = x.out_len;
 	r->stderr_text = steal_pointer(&x.err);
 	r->ok = !x.timed_out && x.exit_code == 0 &&
-		(!p->want_stdout || (strlen(p->want_stdout) == r->body_len && !memcmp(p->want_stdout, r->body, r->body_len)));
+		(!p->want_stdout ||
+		 (strlen(p->want_stdout) == r->body_len && !memcmp(p->want_stdout, r->body, r->body_len)));
 	if (x.timed_out)
 		r->error = xasprintf("timed out after %.0f s", timeout);
 	else if (!r->ok)
-		r->error = x.exit_code ? xasprintf("exit code %d", x.exit_code) : xstrdup("stdout differs from the expected one");
+		r->error = x.exit_code ? xasprintf("exit code %d", x.exit_code)
+				       : xstrdup("stdout differs from the expected one");
 	qn_exec_result_clear(&x);
 }
 

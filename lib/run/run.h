@@ -21,7 +21,7 @@ typedef struct {
 	uint32_t *groups; /* supplementary groups from /etc/group */
 	size_t n_groups;
 	char *home;
-	char *name;       /* NULL when the user is numeric without a passwd entry */
+	char *name; /* NULL when the user is numeric without a passwd entry */
 } qn_user;
 
 /* Resolves "user[:group]" (names or ids; "" = root) through passwd and group file contents.
@@ -33,13 +33,13 @@ void qn_user_clear(qn_user *u);
 /* ---- bundles ---- */
 
 typedef struct {
-	const json_t *config;     /* the image config document */
-	const char *rootfs;       /* absolute path of the container's root folder */
-	char *const *args;        /* process args; NULL = the image's Entrypoint + Cmd */
-	const char *helper_dir;   /* host folder bind-mounted read-only at /.quench-bin (or NULL) */
-	const char *log_dir;      /* host folder bind-mounted read-write at /.quench (or NULL) */
-	uint64_t memory;          /* memory limit in bytes (0: 1 GiB) */
-	int64_t pids;             /* pids limit (0: 1024) */
+	const json_t *config;   /* the image config document */
+	const char *rootfs;     /* absolute path of the container's root folder */
+	char *const *args;      /* process args; NULL = the image's Entrypoint + Cmd */
+	const char *helper_dir; /* host folder bind-mounted read-only at /.quench-bin (or NULL) */
+	const char *log_dir;    /* host folder bind-mounted read-write at /.quench (or NULL) */
+	uint64_t memory;        /* memory limit in bytes (0: 1 GiB) */
+	int64_t pids;           /* pids limit (0: 1024) */
 	const char *hostname;
 } qn_bundle_opts;
 
@@ -56,14 +56,14 @@ char **qn_image_command(const json_t *config);
 /* ---- containers ---- */
 
 typedef struct {
-	const char *runtime;      /* "runc", "crun" or a path; NULL = runc */
-	const char *rootfs;       /* unpacked image, used as the overlay's lower folder (unchanged) */
-	const char *workdir;      /* private folder that exists: bundle, overlay, state, logs */
-	const json_t *config;     /* image config */
-	char *const *args;        /* override the command (NULL = Entrypoint + Cmd) */
-	const char *helper_dir;   /* folder holding quench-trace (bind-mounted at /.quench-bin) */
-	bool trace;               /* run the command under /.quench-bin/quench-trace */
-	bool trace_exec;          /* run exec probes under it too */
+	const char *runtime;    /* "runc", "crun" or a path; NULL = runc */
+	const char *rootfs;     /* unpacked image, used as the overlay's lower folder (unchanged) */
+	const char *workdir;    /* private folder that exists: bundle, overlay, state, logs */
+	const json_t *config;   /* image config */
+	char *const *args;      /* override the command (NULL = Entrypoint + Cmd) */
+	const char *helper_dir; /* folder holding quench-trace (bind-mounted at /.quench-bin) */
+	bool trace;             /* run the command under /.quench-bin/quench-trace */
+	bool trace_exec;        /* run exec probes under it too */
 	uint64_t memory;
 	int64_t pids;
 	/* called once the overlay root is mounted, before the runtime starts anything in it (to
@@ -90,8 +90,8 @@ bool qn_container_running(qn_container *c, int *status);
 int qn_container_wait(qn_container *c, double timeout, int *status);
 
 typedef struct {
-	int exit_code;        /* -1 when it could not run; 128+N when killed by signal N */
-	char *out, *err;      /* captured stdout and stderr (at most 1 MiB each), NUL-terminated */
+	int exit_code;   /* -1 when it could not run; 128+N when killed by signal N */
+	char *out, *err; /* captured stdout and stderr (at most 1 MiB each), NUL-terminated */
 	size_t out_len, err_len;
 	bool timed_out;
 	double seconds;
@@ -118,30 +118,30 @@ typedef enum { QN_PROBE_HTTP = 1, QN_PROBE_EXEC } qn_probe_kind;
 typedef struct qn_probe {
 	qn_probe_kind kind;
 	/* http */
-	char *method;         /* "GET" */
+	char *method; /* "GET" */
 	int port;
-	char *path;           /* "/health" */
-	char *body_in;        /* request body or NULL */
-	int want_status;      /* 0 = any */
-	char *want_body;      /* exact expected body or NULL */
+	char *path;      /* "/health" */
+	char *body_in;   /* request body or NULL */
+	int want_status; /* 0 = any */
+	char *want_body; /* exact expected body or NULL */
 	/* exec */
-	char **argv;          /* NULL-terminated */
-	char *want_stdout;    /* exact expected stdout or NULL */
-	bool is_test;         /* from --test: the user's own test command (exit 0 expected) */
-	char *label;          /* how it is shown: "GET 8000/health", "exec python3 -c ..." */
+	char **argv;       /* NULL-terminated */
+	char *want_stdout; /* exact expected stdout or NULL */
+	bool is_test;      /* from --test: the user's own test command (exit 0 expected) */
+	char *label;       /* how it is shown: "GET 8000/health", "exec python3 -c ..." */
 } qn_probe;
 
 typedef struct {
-	bool ran;             /* it got an answer (a connection, or the command ran) */
-	bool ok;              /* it answered as expected */
-	int status;           /* HTTP status or exit code */
-	char *body;           /* HTTP body or stdout (bounded), NUL-terminated */
+	bool ran;   /* it got an answer (a connection, or the command ran) */
+	bool ok;    /* it answered as expected */
+	int status; /* HTTP status or exit code */
+	char *body; /* HTTP body or stdout (bounded), NUL-terminated */
 	size_t body_len;
 	char *stderr_text;
-	char *content_type;   /* HTTP Content-Type header or NULL */
-	char *headers;        /* HTTP header lines as received ("Name: value\r\n"...) or NULL */
+	char *content_type;    /* HTTP Content-Type header or NULL */
+	char *headers;         /* HTTP header lines as received ("Name: value\r\n"...) or NULL */
 	char body_sha256[136]; /* "sha256:<hex>" of body (QN_DIGEST_STR_MAX) */
-	char *error;          /* why it failed to run, or why it was not ok */
+	char *error;           /* why it failed to run, or why it was not ok */
 	double seconds;
 } qn_probe_result;
 

@@ -151,7 +151,8 @@ int qn_user_resolve(const char *spec, const uint8_t *passwd, size_t plen, const 
 		each_line(group, glen, 4, gr_match, &gq);
 		if (!gq.found && !gq.by_id) {
 			qn_user_clear(out);
-			return qn_error_set(err, QN_ERR_INPUT, "group \"%s\": no such group in the image's /etc/group", gpart);
+			return qn_error_set(err, QN_ERR_INPUT, "group \"%s\": no such group in the image's /etc/group",
+					    gpart);
 		}
 		out->gid = gq.found ? gq.gid : gq.id;
 	}
