@@ -17,7 +17,6 @@
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 HC="python3 $HERE/harden_check.py"
-OCI=$QUENCH_TESTIMAGES/oci
 EXTRACT=$QUENCH_SHARED/data/debian-osv/debian12-osv-extract.jsonl.gz
 PLAIN=0; [ "${QUENCH_VARIANT:-plain}" = plain ] && PLAIN=1
 IDS=()
@@ -115,7 +114,14 @@ answers() {
   done
 }
 # compare NAME ORIG_TAG HARD_LAYOUT HARD_TAG: independent counts into $T/NAME.cmp.json
-compare() { $HC compare "$OCI" "$2" "$3" "$4" "$EXTRACT" "$T/$1.report.json" >"$T/$1.cmp.json"; }
+compare() { $HC compare "$(orig "$2")" "$2" "$3" "$4" "$EXTRACT" "$T/$1.report.json" >"$T/$1.cmp.json"; }
+# orig NAME: the original image as quench read it (NAME.oci.tar), as an OCI layout folder
+orig() {
+  [ -f "$T/orig-$1/index.json" ] || { mkdir -p "$T/orig-$1" && tar -xf "$QUENCH_TESTIMAGES/$1.oci.tar" -C "$T/orig-$1"; }
+  echo "$T/orig-$1"
+}
+# the tag inside an archive's index (or its only manifest)
+orig_tag() { jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // empty' "$(orig "$1")/index.json"; }
 jqc() { jq -e "$1" "$2" >/dev/null; }
 quiet() { "$@" >/dev/null 2>&1; }
 # reductions NAME PKG_PCT BYTES_PCT: at least these percentages fewer packages and bytes
@@ -184,7 +190,7 @@ if harden pyapp "$PY" --format docker-archive -o "$T/pyapp.docker.tar" --probes 
   check "pyapp: the profile's probes all passed on the original" jqc '.profile.probes_ok and (.profile.probes | length) == 4' "$T/pyapp.report.json"
   to_layout "docker-archive:$T/pyapp.docker.tar" "$T/pyapp-h" h
   check "pyapp: skopeo reads the docker-archive" test -s "$T/pyapp-h/index.json"
-  unpack "$OCI" pyapp "$T/b-orig" && unpack "$T/pyapp-h" h "$T/b-hard"
+  unpack "$(orig pyapp)" "$(orig_tag pyapp)" "$T/b-orig" && unpack "$T/pyapp-h" h "$T/b-hard"
   check "pyapp: umoci unpacks the hardened image" test -d "$T/b-hard/rootfs/srv"
   start "$T/b-orig" "qnh-$$-po"; start "$T/b-hard" "qnh-$$-ph"
   po=$(pid_of "qnh-$$-po") ph=$(pid_of "qnh-$$-ph")
@@ -237,12 +243,12 @@ if harden pyapp-oa "$PY" --format oci-archive -o "$T/pyapp.oci.tar" --probes "$P
     skip "formats: podman load" "podman is not installed"
   fi
   FIELDS='.config | {Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts, Volumes, StopSignal, Healthcheck, Labels}'
-  skopeo inspect --config --raw "oci:$OCI:pyapp" | jq -S "$FIELDS" >"$T/cfg.orig"
+  skopeo inspect --config --raw "oci-archive:$PY" | jq -S "$FIELDS" >"$T/cfg.orig"
   for ref in "docker-archive:$T/pyapp.docker.tar" "oci-archive:$T/pyapp.oci.tar" "oci:$T/pyapp-oci:h"; do
     skopeo inspect --config --raw "$ref" | jq -S "$FIELDS" >"$T/cfg.hard"
     check "config: ${ref%%:*} keeps the config fields" cmp -s "$T/cfg.orig" "$T/cfg.hard"
   done
-  src_digest=$(skopeo inspect "oci:$OCI:pyapp" | jq -r .Digest)
+  src_digest=$(skopeo inspect "oci-archive:$PY" | jq -r .Digest)
   man=$(skopeo inspect --raw "oci:$T/pyapp-oci:h")
   check "annotations: the original's digest" test "$(jq -r '.annotations["org.opencontainers.image.base.digest"]' <<<"$man")" = "$src_digest"
   check "annotations: the original's name" bash -c "jq -e '.annotations[\"dev.quench.source.ref\"] | endswith(\"pyapp.oci.tar\")' <<<'$man' >/dev/null"
@@ -254,7 +260,7 @@ if harden pyapp-oa "$PY" --format oci-archive -o "$T/pyapp.oci.tar" --probes "$P
 fi
 
 # every config field, on an image that has them all (pyapp's layers, a richer config)
-to_layout "oci:$OCI:pyapp" "$T/cfgimg" pyapp
+to_layout "oci-archive:$PY" "$T/cfgimg" pyapp
 python3 - "$T/cfgimg" <<'EOF'
 import hashlib, json, os, sys
 lay = sys.argv[1]
@@ -411,7 +417,7 @@ no_leftovers "timeout" "$tmp" "$out"
 if [ $PLAIN = 1 ]; then
   if harden nginx "$QUENCH_TESTIMAGES/nginx.oci.tar" --format docker-archive -o "$T/nginx.docker.tar" --probe-http 'GET 80/=200'; then
     to_layout "docker-archive:$T/nginx.docker.tar" "$T/nginx-h" h
-    unpack "$OCI" nginx "$T/b-norig" && unpack "$T/nginx-h" h "$T/b-nhard"
+    unpack "$(orig nginx)" "$(orig_tag nginx)" "$T/b-norig" && unpack "$T/nginx-h" h "$T/b-nhard"
     start "$T/b-norig" "qnh-$$-no"; start "$T/b-nhard" "qnh-$$-nh"
     no=$(pid_of "qnh-$$-no") nh=$(pid_of "qnh-$$-nh")
     co=$(http "$no" GET 80 / "" "$T/no.body") ch=$(http "$nh" GET 80 / "" "$T/nh.body")
