@@ -9,12 +9,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-#if __has_include("quench/scan.h")
 #include "quench/scan.h"
-#define QN_VERIFY_HAVE_SCAN 1
-#endif
-#endif
 
 #include "verify_int.h"
 
@@ -242,30 +237,67 @@ static json_t *db_json(qn_vulndb *db, const json_t *scan)
 	return d;
 }
 
+static char *row_key(const json_t *f)
+{
+	const char *id = qn_json_str(f, "id"), *p = qn_json_str(f, "package"), *ver = qn_json_str(f, "version");
+	return xasprintf("%s\x1f%s\x1f%s", id ? id : "", p ? p : "", ver ? ver : "");
+}
+
+/* Removes from after's findings every (CVE, package, version) that the original's scan without
+ * changelogs (raw) has and its scan with them (with) does not: a fix its changelog records. */
+static void drop_changelog_fixed(json_t *after, const json_t *raw, const json_t *with)
+{
+	if (!raw || !with)
+		return;
+	qn_strset kept = QN_STRSET_INIT, settled = QN_STRSET_INIT;
+	size_t i;
+	json_t *f;
+	json_array_foreach (json_object_get(with, "findings"), i, f) {
+		_cleanup_free_ char *k = row_key(f);
+		qn_strset_add(&kept, k);
+	}
+	json_array_foreach (json_object_get(raw, "findings"), i, f) {
+		_cleanup_free_ char *k = row_key(f);
+		if (!qn_strset_has(&kept, k))
+			qn_strset_add(&settled, k);
+	}
+	json_t *v = json_object_get(after, "findings");
+	for (i = json_array_size(v); i-- > 0;) {
+		_cleanup_free_ char *k = row_key(json_array_get(v, i));
+		if (qn_strset_has(&settled, k))
+			json_array_remove(v, i);
+	}
+	qn_strset_clear(&kept);
+	qn_strset_clear(&settled);
+}
+
 static json_t *cves(qn_verifying *v, json_t *packages, bool *ok, qn_error **err)
 {
 	const qn_verify_opts *o = v->o;
 	json_t *before = o->scan_original ? json_incref((json_t *)o->scan_original) : NULL;
 	json_t *after = o->scan_hardened ? json_incref((json_t *)o->scan_hardened) : NULL;
 	if ((!before || !after) && o->db) {
-#ifdef QN_VERIFY_HAVE_SCAN
 		/* the base split needs the base's layers as a prefix: true of the original only (the
 		 * hardened image's layers are new blobs); the delta attributes its rows as the
 		 * original's were */
-		/* both scans match by package versions only: changelogs (evidence of backported fixes)
-		 * live in /usr/share/doc, which hardening removes, so with them the two scans would
-		 * differ for reasons that have nothing to do with the code in the image */
-		qn_scan_opts sa = {.base = o->base, .no_changelog = true}, sb = {.no_changelog = true};
+		/* Changelog evidence (a backported fix that the package's changelog.Debian.gz records)
+		 * is about a package version, not about files: it holds just as well for the same
+		 * version in the hardened image, whose changelogs went with /usr/share/doc. So the
+		 * original is scanned with it (the figures `quench scan` reports), and the hardened
+		 * image's rows that the original's changelogs settle are dropped the same way. */
+		qn_scan_opts sa = {.base = o->base}, sraw = {.base = o->base, .no_changelog = true},
+			     sb = {.no_changelog = true};
 		qn_info("verify: scanning both images");
+		json_t *raw = NULL;
 		if (!before)
 			before = qn_scan_image(v->a.img, o->db, &sa, err);
-		if (before && !after)
+		if (before && !after && (raw = qn_scan_image(v->a.img, o->db, &sraw, err)))
 			after = qn_scan_image(v->b.img, o->db, &sb, err);
+		if (after)
+			drop_changelog_fixed(after, raw, before);
+		json_decref(raw);
 		if (!before || !after)
 			qn_error_prefix(err, "scanning the %s image", before ? "hardened" : "original");
-#else
-		qn_error_set(err, QN_ERR_RUNTIME, "this quench was built without the scanner");
-#endif
 		if (!before || !after) {
 			json_decref(before);
 			json_decref(after);
