@@ -38,18 +38,20 @@ enum {
 	QN_OPT_THREADS,
 	QN_OPT_IMAGE_LAST,
 };
-#define QN_IMAGE_LONGOPTS                                                                      \
-	{"platform", required_argument, NULL, QN_OPT_PLATFORM},                                \
-	{"max-size", required_argument, NULL, QN_OPT_MAX_SIZE},                                \
-	{"max-entries", required_argument, NULL, QN_OPT_MAX_ENTRIES},                          \
-	{"max-path", required_argument, NULL, QN_OPT_MAX_PATH},                                \
-	{"threads", required_argument, NULL, QN_OPT_THREADS}
-#define QN_IMAGE_OPTS_HELP                                                                     \
-	"Image options:\n"                                                                     \
+#define QN_IMAGE_LONGOPTS                                                 \
+	{"platform", required_argument, NULL, QN_OPT_PLATFORM},           \
+	    {"max-size", required_argument, NULL, QN_OPT_MAX_SIZE},       \
+	    {"max-entries", required_argument, NULL, QN_OPT_MAX_ENTRIES}, \
+	    {"max-path", required_argument, NULL, QN_OPT_MAX_PATH},       \
+	{                                                                 \
+		"threads", required_argument, NULL, QN_OPT_THREADS        \
+	}
+#define QN_IMAGE_OPTS_HELP                                                                                     \
+	"Image options:\n"                                                                                     \
 	"      --platform OS/ARCH[/VARIANT]  image to pick from a multi-platform index (default: this host)\n" \
-	"      --max-size SIZE      refuse images larger than SIZE uncompressed (default 64G)\n" \
-	"      --max-entries N      refuse images with more than N tar entries (default 4000000)\n" \
-	"      --max-path N         refuse paths longer than N bytes (default 4096)\n"       \
+	"      --max-size SIZE      refuse images larger than SIZE uncompressed (default 64G)\n"               \
+	"      --max-entries N      refuse images with more than N tar entries (default 4000000)\n"            \
+	"      --max-path N         refuse paths longer than N bytes (default 4096)\n"                         \
 	"      --threads N          worker threads (default: number of CPUs)\n"
 
 /* Handles one of the image options; returns 1 if c was one, 0 if not, -1 on a bad value

@@ -6,14 +6,14 @@
 #include "cli.h"
 
 static const qn_command commands[] = {
-	{"inspect", "show what is inside an image: config, OS, layers, sizes", qn_cmd_inspect},
-	{"sbom", "list an image's packages: table, JSON, CycloneDX 1.6, SPDX 2.3", qn_cmd_sbom},
-	{"harden", "profile an image at runtime and write a minimal drop-in image", qn_cmd_harden},
-	{"db", "vulnerability database: update, import, status", qn_cmd_db},
-	{"scan", "find CVEs in an image, split into base-image and application findings", qn_cmd_scan},
-	{"evidence", "write and check the signed evidence bundle of a hardened image", qn_cmd_evidence},
-	{"keygen", "make a signing key pair (ECDSA P-256 or Ed25519) for evidence bundles", qn_cmd_keygen},
-	{"verify", "prove a hardened image: same probes, missing paths, interface, CVE delta", qn_cmd_verify},
+    {"inspect", "show what is inside an image: config, OS, layers, sizes", qn_cmd_inspect},
+    {"sbom", "list an image's packages: table, JSON, CycloneDX 1.6, SPDX 2.3", qn_cmd_sbom},
+    {"harden", "profile an image at runtime and write a minimal drop-in image", qn_cmd_harden},
+    {"db", "vulnerability database: update, import, status", qn_cmd_db},
+    {"scan", "find CVEs in an image, split into base-image and application findings", qn_cmd_scan},
+    {"evidence", "write and check the signed evidence bundle of a hardened image", qn_cmd_evidence},
+    {"keygen", "make a signing key pair (ECDSA P-256 or Ed25519) for evidence bundles", qn_cmd_keygen},
+    {"verify", "prove a hardened image: same probes, missing paths, interface, CVE delta", qn_cmd_verify},
 };
 
 static void usage(FILE *f)

@@ -56,7 +56,8 @@ int qn_digest_parse(const char *s, qn_digest *out, qn_error **err)
 		hex = s + 7;
 	} else {
 		_cleanup_free_ char *q = qn_str_quote(s, 80);
-		return qn_error_set(err, QN_ERR_INPUT, "digest \"%s\": unsupported or missing algorithm (want sha256 or sha512)", q);
+		return qn_error_set(err, QN_ERR_INPUT,
+				    "digest \"%s\": unsupported or missing algorithm (want sha256 or sha512)", q);
 	}
 	size_t n = qn_digest_len(d.algo);
 	if (strlen(hex) != n * 2) {
@@ -96,8 +97,7 @@ const char *qn_digest_str(const qn_digest *d, char out[static QN_DIGEST_STR_MAX]
 
 bool qn_digest_eq(const qn_digest *a, const qn_digest *b)
 {
-	return a->algo == b->algo && a->algo != QN_DIGEST_NONE &&
-	       memcmp(a->raw, b->raw, qn_digest_len(a->algo)) == 0;
+	return a->algo == b->algo && a->algo != QN_DIGEST_NONE && memcmp(a->raw, b->raw, qn_digest_len(a->algo)) == 0;
 }
 
 qn_hasher *qn_hasher_new(qn_digest_algo algo)

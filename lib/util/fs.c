@@ -76,7 +76,8 @@ char *qn_read_file(const char *path, size_t max, size_t *len_out, qn_error **err
 		return NULL;
 	}
 	if ((uint64_t)st.st_size > max) {
-		qn_error_set(err, QN_ERR_LIMIT, "%s: file is %lld bytes, limit is %zu", path, (long long)st.st_size, max);
+		qn_error_set(err, QN_ERR_LIMIT, "%s: file is %lld bytes, limit is %zu", path, (long long)st.st_size,
+			     max);
 		return NULL;
 	}
 	size_t n = (size_t)st.st_size;
@@ -210,7 +211,10 @@ static int rm_rf_at(int dfd, const char *name, int depth)
 	return rc;
 }
 
-int qn_rm_rf(const char *path) { return rm_rf_at(AT_FDCWD, path, 0); }
+int qn_rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path, 0);
+}
 
 /* ---- atomic output files ---- */
 

@@ -33,8 +33,8 @@ int qn_json_depth(const char *buf, size_t len, int limit)
 json_t *qn_json_parse(const void *buf, size_t len, size_t max_len, const char *what, qn_error **err)
 {
 	if (len > max_len) {
-		qn_error_set(err, QN_ERR_LIMIT, "%s: %zu bytes is over the limit of %zu for this document", what,
-			     len, max_len);
+		qn_error_set(err, QN_ERR_LIMIT, "%s: %zu bytes is over the limit of %zu for this document", what, len,
+			     max_len);
 		return NULL;
 	}
 	if (qn_json_depth(buf, len, QN_JSON_MAX_DEPTH) > QN_JSON_MAX_DEPTH) {
@@ -45,8 +45,8 @@ json_t *qn_json_parse(const void *buf, size_t len, size_t max_len, const char *w
 	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
 		_cleanup_free_ char *q = qn_str_quote(je.text, 120);
-		qn_error_set(err, QN_ERR_INPUT, "%s: malformed JSON at line %d column %d: %s", what, je.line,
-			     je.column, q);
+		qn_error_set(err, QN_ERR_INPUT, "%s: malformed JSON at line %d column %d: %s", what, je.line, je.column,
+			     q);
 		return NULL;
 	}
 	return j;
@@ -68,8 +68,7 @@ const char *qn_json_req_str(const json_t *obj, const char *key, const char *what
 	return json_string_value(v);
 }
 
-int qn_json_u64(const json_t *obj, const char *key, uint64_t dflt, uint64_t *out, const char *what,
-		qn_error **err)
+int qn_json_u64(const json_t *obj, const char *key, uint64_t dflt, uint64_t *out, const char *what, qn_error **err)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v)) {

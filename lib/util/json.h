@@ -23,8 +23,7 @@ int qn_json_depth(const char *buf, size_t len, int limit);
 const char *qn_json_str(const json_t *obj, const char *key);
 const char *qn_json_req_str(const json_t *obj, const char *key, const char *what, qn_error **err);
 /* Reads a non-negative integer. Returns 0 ok (absent: *out = dflt), -1 wrong type or negative. */
-int qn_json_u64(const json_t *obj, const char *key, uint64_t dflt, uint64_t *out, const char *what,
-		qn_error **err);
+int qn_json_u64(const json_t *obj, const char *key, uint64_t dflt, uint64_t *out, const char *what, qn_error **err);
 
 /* Serialises with indentation (2) or compact, keys in insertion order; always ends with '\n'
  * when pretty. Caller frees. */
@@ -35,7 +34,10 @@ json_t *qn_json_string(const char *s);
 /* Convenience setters that steal nothing and accept NULL strings (stored as null). */
 void qn_json_set_str(json_t *obj, const char *key, const char *val);
 void qn_json_set_int(json_t *obj, const char *key, long long val);
-static inline void qn_json_decrefp(json_t **j) { json_decref(*j); }
+static inline void qn_json_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
 #define _cleanup_json_ _cleanup_(qn_json_decrefp)
 
 #endif

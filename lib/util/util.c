@@ -130,9 +130,15 @@ void qn_buf_add(qn_buf *b, const void *p, size_t n)
 	b->data[b->len] = 0;
 }
 
-void qn_buf_adds(qn_buf *b, const char *s) { qn_buf_add(b, s, strlen(s)); }
+void qn_buf_adds(qn_buf *b, const char *s)
+{
+	qn_buf_add(b, s, strlen(s));
+}
 
-void qn_buf_addc(qn_buf *b, char c) { qn_buf_add(b, &c, 1); }
+void qn_buf_addc(qn_buf *b, char c)
+{
+	qn_buf_add(b, &c, 1);
+}
 
 void qn_buf_printf(qn_buf *b, const char *fmt, ...)
 {
@@ -258,12 +264,26 @@ int qn_parse_size(const char *s, uint64_t *out)
 		return -1;
 	unsigned shift = 0;
 	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
-	default: return -1;
+	case 0:
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -1;
 	}
 	if (*end) {
 		const char *rest = end + 1;
@@ -280,8 +300,14 @@ int qn_parse_size(const char *s, uint64_t *out)
 
 static qn_log_level log_level = QN_LOG_WARN;
 
-void qn_log_set_level(qn_log_level lvl) { log_level = lvl; }
-qn_log_level qn_log_get_level(void) { return log_level; }
+void qn_log_set_level(qn_log_level lvl)
+{
+	log_level = lvl;
+}
+qn_log_level qn_log_get_level(void)
+{
+	return log_level;
+}
 
 void qn_log(qn_log_level lvl, const char *fmt, ...)
 {
@@ -298,13 +324,25 @@ void qn_log(qn_log_level lvl, const char *fmt, ...)
 
 static volatile sig_atomic_t interrupted_sig;
 
-void qn_set_interrupted(int sig) { interrupted_sig = sig; }
-int qn_interrupted(void) { return interrupted_sig; }
+void qn_set_interrupted(int sig)
+{
+	interrupted_sig = sig;
+}
+int qn_interrupted(void)
+{
+	return interrupted_sig;
+}
 
 static volatile sig_atomic_t continue_flag;
 
-void qn_set_continue(void) { continue_flag = 1; }
-bool qn_continue_requested(void) { return continue_flag != 0; }
+void qn_set_continue(void)
+{
+	continue_flag = 1;
+}
+bool qn_continue_requested(void)
+{
+	return continue_flag != 0;
+}
 
 double qn_now(void)
 {

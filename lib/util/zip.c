@@ -33,10 +33,10 @@ struct qn_zip {
 	uint64_t base;   /* bytes in front of the archive proper (launch scripts, SFX stubs) */
 	size_t cd_start; /* central directory [cd_start, cd_end) inside buf */
 	size_t cd_end;
-	size_t count;    /* declared entries */
-	size_t pos;      /* iteration: next record */
-	size_t seen;     /* iteration: records returned so far */
-	qn_buf name;     /* NUL-terminated copy of the current entry's name */
+	size_t count; /* declared entries */
+	size_t pos;   /* iteration: next record */
+	size_t seen;  /* iteration: records returned so far */
+	qn_buf name;  /* NUL-terminated copy of the current entry's name */
 };
 
 /* One parsed central directory record; name points into the archive buffer. */
@@ -49,12 +49,18 @@ typedef struct {
 	size_t next; /* first byte after the record */
 } cdrec;
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static inline uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static inline uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 /* A quoted, bounded copy of a raw name for one-line error messages. Caller frees. */
 static char *qname(const uint8_t *p, size_t n)
@@ -206,11 +212,13 @@ static int parse_central(const qn_zip *z, size_t pos, size_t index, cdrec *r, qn
 {
 	const uint8_t *b = z->buf;
 	if (pos < z->cd_start || pos > z->cd_end || z->cd_end - pos < CENTRAL_LEN || rd32(b + pos) != SIG_CENTRAL)
-		return qn_error_set(err, QN_ERR_INPUT, "zip: central directory entry %zu at offset %zu is missing or truncated",
-				    index, pos);
+		return qn_error_set(err, QN_ERR_INPUT,
+				    "zip: central directory entry %zu at offset %zu is missing or truncated", index,
+				    pos);
 	size_t n = rd16(b + pos + 28), m = rd16(b + pos + 30), k = rd16(b + pos + 32);
 	if (z->cd_end - pos - CENTRAL_LEN < n + m + k)
-		return qn_error_set(err, QN_ERR_INPUT, "zip: central directory entry %zu runs past the directory", index);
+		return qn_error_set(err, QN_ERR_INPUT, "zip: central directory entry %zu runs past the directory",
+				    index);
 	r->flags = rd16(b + pos + 8);
 	r->method = rd16(b + pos + 10);
 	r->crc = rd32(b + pos + 16);
@@ -231,7 +239,10 @@ static int parse_central(const qn_zip *z, size_t pos, size_t index, cdrec *r, qn
 	return 0;
 }
 
-size_t qn_zip_count(const qn_zip *z) { return z->count; }
+size_t qn_zip_count(const qn_zip *z)
+{
+	return z->count;
+}
 
 void qn_zip_rewind(qn_zip *z)
 {
@@ -249,23 +260,26 @@ int qn_zip_next(qn_zip *z, qn_zip_entry *e, qn_error **err)
 	qn_buf_reset(&z->name);
 	qn_buf_add(&z->name, r.name, r.name_len);
 	*e = (qn_zip_entry){
-		.name = z->name.data,
-		.name_len = r.name_len,
-		.csize = r.csize,
-		.usize = r.usize,
-		.crc32 = r.crc,
-		.method = r.method,
-		.flags = r.flags,
-		.offset = r.offset,
-		.index = z->seen,
-		.cd_pos = z->pos,
+	    .name = z->name.data,
+	    .name_len = r.name_len,
+	    .csize = r.csize,
+	    .usize = r.usize,
+	    .crc32 = r.crc,
+	    .method = r.method,
+	    .flags = r.flags,
+	    .offset = r.offset,
+	    .index = z->seen,
+	    .cd_pos = z->pos,
 	};
 	z->pos = r.next;
 	z->seen++;
 	return 1;
 }
 
-bool qn_zip_is_dir(const qn_zip_entry *e) { return e->name_len && e->name[e->name_len - 1] == '/'; }
+bool qn_zip_is_dir(const qn_zip_entry *e)
+{
+	return e->name_len && e->name[e->name_len - 1] == '/';
+}
 
 /* Checks the local header against the central record and finds the entry's data.
  * Returns the data offset or SIZE_MAX with err set. */
@@ -291,11 +305,13 @@ static size_t check_local(const qn_zip *z, const cdrec *r, const char *qn, qn_er
 		       (lu == 0xFFFFFFFFu || lu == r->usize);
 	}
 	if (!same) {
-		qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": local header disagrees with the central directory", qn);
+		qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": local header disagrees with the central directory",
+			     qn);
 		return SIZE_MAX;
 	}
 	if (r->csize > z->len - data) {
-		qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": %llu compressed bytes run past the end of the archive", qn,
+		qn_error_set(err, QN_ERR_INPUT,
+			     "zip: entry \"%s\": %llu compressed bytes run past the end of the archive", qn,
 			     (unsigned long long)r->csize);
 		return SIZE_MAX;
 	}
@@ -305,8 +321,7 @@ static size_t check_local(const qn_zip *z, const cdrec *r, const char *qn, qn_er
 /* Inflates raw deflate data into exactly out_len bytes. zlib counts in uInt, so both sides are
  * fed in pieces. One spare byte past out_len catches data that inflates to more than recorded;
  * a stream that ends early, or input that runs out first, is an error too. */
-static int inflate_exact(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len, const char *qn,
-			 qn_error **err)
+static int inflate_exact(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len, const char *qn, qn_error **err)
 {
 	z_stream s = {0};
 	if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
@@ -337,8 +352,8 @@ static int inflate_exact(const uint8_t *in, size_t in_len, uint8_t *out, size_t 
 	if (rc == Z_STREAM_END && total == out_len)
 		return 0;
 	if (total > out_len || rc == Z_STREAM_END)
-		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": inflates to %s than its recorded %zu bytes", qn,
-				    total > out_len ? "more" : "fewer", out_len);
+		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": inflates to %s than its recorded %zu bytes",
+				    qn, total > out_len ? "more" : "fewer", out_len);
 	if (rc == Z_BUF_ERROR)
 		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": deflate data is truncated", qn);
 	return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": corrupt deflate data", qn);
@@ -353,18 +368,19 @@ static int check_entry(const cdrec *r, size_t max_bytes, const char *qn, qn_erro
 		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": unsupported compression method %u", qn,
 				    (unsigned)r->method);
 	if (r->usize > max_bytes)
-		return qn_error_set(err, QN_ERR_LIMIT, "zip: entry \"%s\": %llu bytes uncompressed is over the limit of %zu",
-				    qn, (unsigned long long)r->usize, max_bytes);
+		return qn_error_set(err, QN_ERR_LIMIT,
+				    "zip: entry \"%s\": %llu bytes uncompressed is over the limit of %zu", qn,
+				    (unsigned long long)r->usize, max_bytes);
 	if (r->method == 0 && r->csize != r->usize)
 		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": stored entry with different sizes", qn);
 	if (r->method == 8 && r->usize / DEFLATE_MAX_RATIO > r->csize + 64)
-		return qn_error_set(err, QN_ERR_INPUT, "zip: entry \"%s\": recorded size %llu is impossible for %llu compressed bytes",
-				    qn, (unsigned long long)r->usize, (unsigned long long)r->csize);
+		return qn_error_set(err, QN_ERR_INPUT,
+				    "zip: entry \"%s\": recorded size %llu is impossible for %llu compressed bytes", qn,
+				    (unsigned long long)r->usize, (unsigned long long)r->csize);
 	return 0;
 }
 
-int qn_zip_read(qn_zip *z, const qn_zip_entry *e, size_t max_bytes, uint8_t **out, size_t *len,
-		qn_error **err)
+int qn_zip_read(qn_zip *z, const qn_zip_entry *e, size_t max_bytes, uint8_t **out, size_t *len, qn_error **err)
 {
 	cdrec r;
 	/* trust only the archive: the record is read again where the entry says it lives */

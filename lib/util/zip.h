@@ -21,16 +21,16 @@ typedef struct qn_zip qn_zip;
 
 /* One central directory record. Names are returned raw (bytes as stored, callers normalise). */
 typedef struct {
-	const char *name;  /* NUL-terminated copy, valid until the next qn_zip_next/qn_zip_free */
+	const char *name; /* NUL-terminated copy, valid until the next qn_zip_next/qn_zip_free */
 	size_t name_len;
-	uint64_t csize;    /* compressed size */
-	uint64_t usize;    /* uncompressed size as recorded (checked by qn_zip_read) */
+	uint64_t csize; /* compressed size */
+	uint64_t usize; /* uncompressed size as recorded (checked by qn_zip_read) */
 	uint32_t crc32;
-	uint16_t method;   /* 0 stored, 8 deflate; qn_zip_read refuses anything else */
-	uint16_t flags;    /* general purpose bits; bit 0 = encrypted */
-	uint64_t offset;   /* local header offset in buf (any prefix before the archive included) */
-	size_t index;      /* position in the central directory, from 0 */
-	size_t cd_pos;     /* where its central record starts in buf; qn_zip_read re-reads it there */
+	uint16_t method; /* 0 stored, 8 deflate; qn_zip_read refuses anything else */
+	uint16_t flags;  /* general purpose bits; bit 0 = encrypted */
+	uint64_t offset; /* local header offset in buf (any prefix before the archive included) */
+	size_t index;    /* position in the central directory, from 0 */
+	size_t cd_pos;   /* where its central record starts in buf; qn_zip_read re-reads it there */
 } qn_zip_entry;
 
 /* Finds the end-of-central-directory record (zip64 included) and checks that the central
@@ -50,8 +50,7 @@ bool qn_zip_is_dir(const qn_zip_entry *e);
  * directory, the size and the CRC-32. Refuses encrypted entries and unknown methods
  * (QN_ERR_INPUT) and entries over max_bytes uncompressed (QN_ERR_LIMIT). On success *out is a
  * new buffer of *len bytes plus a NUL byte after them (caller frees). */
-int qn_zip_read(qn_zip *z, const qn_zip_entry *e, size_t max_bytes, uint8_t **out, size_t *len,
-		qn_error **err);
+int qn_zip_read(qn_zip *z, const qn_zip_entry *e, size_t max_bytes, uint8_t **out, size_t *len, qn_error **err);
 /* Releases the handle (not buf). NULL is a no-op. */
 void qn_zip_free(qn_zip *z);
 

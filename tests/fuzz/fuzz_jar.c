@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0 && (!err || !err->msg || strchr(err->msg, '\n') || l.n))
 		__builtin_trap();
 	for (size_t i = 0; i < l.n; i++)
-		if (!l.v[i].name || !l.v[i].version || !l.v[i].purl || !qn_str_has_prefix(l.v[i].location, "app/lib/x-1.0.jar"))
+		if (!l.v[i].name || !l.v[i].version || !l.v[i].purl ||
+		    !qn_str_has_prefix(l.v[i].location, "app/lib/x-1.0.jar"))
 			__builtin_trap();
 	qn_pkglist_clear(&l);
 	qn_error_free(err);

@@ -19,7 +19,8 @@ static void check_paths(const qn_package *p)
 			__builtin_trap();
 		for (const char *c = s; c; c = strchr(c, '/')) {
 			c += *c == '/';
-			if ((c[0] == '.' && (c[1] == '/' || !c[1])) || (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2])))
+			if ((c[0] == '.' && (c[1] == '/' || !c[1])) ||
+			    (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2])))
 				__builtin_trap();
 		}
 	}

@@ -5,9 +5,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int s_entry(void *ud, const qn_tar_entry *e, qn_error **err) { return qn_stage_entry(ud, e, err); }
-static int s_data(void *ud, const void *p, size_t n, qn_error **err) { return qn_stage_data(ud, p, n, err); }
-static int s_end(void *ud, qn_error **err) { return qn_stage_entry_end(ud, err); }
+static int s_entry(void *ud, const qn_tar_entry *e, qn_error **err)
+{
+	return qn_stage_entry(ud, e, err);
+}
+static int s_data(void *ud, const void *p, size_t n, qn_error **err)
+{
+	return qn_stage_data(ud, p, n, err);
+}
+static int s_end(void *ud, qn_error **err)
+{
+	return qn_stage_entry_end(ud, err);
+}
 static const qn_tar_callbacks cb = {s_entry, s_data, s_end};
 
 static qn_capture capture_all(void *ud, const char *path, uint64_t size, uint32_t mode)

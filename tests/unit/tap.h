@@ -17,42 +17,42 @@
 static int tap_n, tap_failed, tap_cur_failed;
 static char tap_dir[256];
 
-#define CHECK(cond)                                                                               \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-			tap_cur_failed = 1;                                                       \
-		}                                                                                 \
+#define CHECK(cond)                                                                       \
+	do {                                                                              \
+		if (!(cond)) {                                                            \
+			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			tap_cur_failed = 1;                                               \
+		}                                                                         \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                                           \
-	do {                                                                                      \
-		long long a_ = (long long)(a), b_ = (long long)(b);                               \
-		if (a_ != b_) {                                                                   \
+#define CHECK_INT(a, b)                                                                             \
+	do {                                                                                        \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                 \
+		if (a_ != b_) {                                                                     \
 			printf("# %s:%d: %s == %lld, want %lld\n", __FILE__, __LINE__, #a, a_, b_); \
-			tap_cur_failed = 1;                                                       \
-		}                                                                                 \
+			tap_cur_failed = 1;                                                         \
+		}                                                                                   \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                           \
-	do {                                                                                      \
-		const char *a_ = (a), *b_ = (b);                                                  \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                          \
-			printf("# %s:%d: %s == \"%s\", want \"%s\"\n", __FILE__, __LINE__, #a,     \
-			       a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
-			tap_cur_failed = 1;                                                       \
-		}                                                                                 \
+#define CHECK_STR(a, b)                                                                                            \
+	do {                                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                                   \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                           \
+			printf("# %s:%d: %s == \"%s\", want \"%s\"\n", __FILE__, __LINE__, #a, a_ ? a_ : "(null)", \
+			       b_ ? b_ : "(null)");                                                                \
+			tap_cur_failed = 1;                                                                        \
+		}                                                                                                  \
 	} while (0)
 
 /* Checks that s contains sub (for error messages). */
-#define CHECK_CONTAINS(s, sub)                                                                    \
-	do {                                                                                      \
-		const char *s_ = (s), *u_ = (sub);                                                \
-		if (!s_ || !strstr(s_, u_)) {                                                     \
-			printf("# %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,    \
-			       s_ ? s_ : "(null)", u_);                                           \
-			tap_cur_failed = 1;                                                       \
-		}                                                                                 \
+#define CHECK_CONTAINS(s, sub)                                                                                      \
+	do {                                                                                                        \
+		const char *s_ = (s), *u_ = (sub);                                                                  \
+		if (!s_ || !strstr(s_, u_)) {                                                                       \
+			printf("# %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, s_ ? s_ : "(null)", \
+			       u_);                                                                                 \
+			tap_cur_failed = 1;                                                                         \
+		}                                                                                                   \
 	} while (0)
 
 static void tap_run(void (*fn)(void), const char *name)
