@@ -327,7 +327,7 @@ static int read_strings(rd *r, const phdr_scan *s, const dyn_vals *d, qn_elf_inf
 	for (int k = 0; k < 3; k++)
 		if (d->single[k].kind >= 0)
 			all[n++] = d->single[k];
-	qsort(all, n, sizeof(dyn_str), cmp_idx);
+	qn_sort(all, n, sizeof(dyn_str), cmp_idx);
 	if (!n)
 		return 0;
 	uint64_t base, room;

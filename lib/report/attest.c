@@ -40,7 +40,7 @@ static json_t *pkg_set(const json_t *list, bool with_list)
 		if (s)
 			v[m++] = s;
 	}
-	qsort(v, m, sizeof(*v), cmp_str);
+	qn_sort(v, m, sizeof(*v), cmp_str);
 	qn_buf b = QN_BUF_INIT;
 	json_t *arr = json_array();
 	for (size_t k = 0; k < m; k++) {

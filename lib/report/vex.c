@@ -212,7 +212,7 @@ json_t *qn_vex_build(const json_t *verify, const qn_vex_opts *o, qn_error **err)
 	json_t *v;
 	json_object_foreach (by_id, key, v)
 		ids[k++] = key;
-	qsort(ids, n, sizeof(*ids), cmp_str);
+	qn_sort(ids, n, sizeof(*ids), cmp_str);
 	json_t *stmts = json_array();
 	for (k = 0; k < n; k++)
 		json_array_append_new(stmts, statement(ids[k], json_object_get(by_id, ids[k]), o->product_purl));

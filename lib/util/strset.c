@@ -113,7 +113,10 @@ bool qn_strset_remove(qn_strset *s, const char *key)
 	return true;
 }
 
-static int cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 const char **qn_strset_sorted(const qn_strset *s, size_t *n)
 {
@@ -122,7 +125,7 @@ const char **qn_strset_sorted(const qn_strset *s, size_t *n)
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->keys[i])
 			v[k++] = s->keys[i];
-	qsort(v, k, sizeof(char *), cmp);
+	qn_sort(v, k, sizeof(char *), cmp);
 	*n = k;
 	return v;
 }

@@ -139,6 +139,14 @@ int qn_interrupted(void);
 void qn_set_continue(void);
 bool qn_continue_requested(void);
 
+/* qsort for arrays that may be empty: qsort must not be given a NULL base, even for no
+ * elements, and an empty vector has one. */
+static inline void qn_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* rm -rf without following symlinks; returns 0 or -1 with errno. */
 int qn_rm_rf(const char *path);
 

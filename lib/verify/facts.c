@@ -188,7 +188,7 @@ static int cmp_str(const void *x, const void *y)
 /* "sha256:..." of the paths, sorted by byte value, each followed by a newline. */
 static void list_digest(qn_ptrvec *v, char out[static QN_DIGEST_STR_MAX])
 {
-	qsort(v->v, v->n, sizeof(void *), cmp_str);
+	qn_sort(v->v, v->n, sizeof(void *), cmp_str);
 	qn_hasher *h = qn_hasher_new(QN_DIGEST_SHA256);
 	for (size_t i = 0; i < v->n; i++) {
 		qn_hasher_update(h, v->v[i], strlen(v->v[i]));
@@ -216,7 +216,7 @@ json_t *qn_verify_paths(const qn_verify_side *a, const qn_verify_side *b)
 	char kd[QN_DIGEST_STR_MAX], rd[QN_DIGEST_STR_MAX];
 	list_digest(&w.kept, kd);
 	list_digest(&w.removed, rd);
-	qsort(w.changed.v, w.changed.n, sizeof(void *), cmp_str);
+	qn_sort(w.changed.v, w.changed.n, sizeof(void *), cmp_str);
 	json_t *o = json_object(), *list = json_array(), *changed = json_array();
 	qn_json_set_int(o, "kept", (long long)w.kept.n);
 	qn_json_set_int(o, "removed", (long long)w.removed.n);

@@ -682,7 +682,8 @@ static void finish_package(pkgctx *pc, qn_changelog_fn changelog, void *cl_ud, q
 		qn_strset_clear(&p->advisories);
 		free(p);
 	}
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_finding);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_finding);
 	qn_strset_clear(&pc->byid);
 	qn_ptrvec_clear(&pc->adv, NULL);
 }

@@ -267,7 +267,7 @@ qn_vex *qn_vex_parse(const uint8_t *buf, size_t len, const char *what, qn_error 
 		if (parse_stmt(s, i, doc_time, &v->st[i], what, err) < 0)
 			goto fail;
 	}
-	qsort(v->st, v->n, sizeof(*v->st), cmp_stmt);
+	qn_sort(v->st, v->n, sizeof(*v->st), cmp_stmt);
 	json_decref(doc);
 	return v;
 fail:
