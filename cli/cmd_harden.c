@@ -1,9 +1,13 @@
 /* quench harden: profile an image under a real OCI runtime and write a minimal drop-in image.
  * Option parsing, the summary and the report file live here; the work is qn_harden(). */
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "quench/evidence.h"
 #include "quench/harden.h"
 #include "run/run.h"
 #include "util/json.h"
@@ -38,8 +42,15 @@ static const char *help =
     "      --runtime NAME|PATH       runc (default), crun, or a runtime binary\n"
     "      --timeout SECONDS         wall-clock limit for the profile run (default 300)\n"
     "      --no-ptrace               fanotify only (misses stat/access/readlink lookups)\n"
+    "Evidence (docs/evidence.md):\n"
+    "      --evidence DIR            then verify OUT against IMAGE with the same probes and write\n"
+    "                                the evidence bundle to DIR (as quench evidence does)\n"
+    "      --key PRIVATE.pem         sign the bundle's attestation (quench keygen makes a key)\n"
+    "      --db FILE                 vulnerability database for the bundle's CVE delta\n"
+    "      --base IMAGE              base image, to split the CVE delta into base and app\n"
     "  -h, --help                    this help\n\n"
-    "Exit status: 0 hardened; 1 hardened, but a probe failed on the original image; 2 usage error\n"
+    "Exit status: 0 hardened (and verified, with --evidence); 1 hardened, but a probe failed on the\n"
+    "original image or the hardened image failed verification; 2 usage error\n"
     "or bad input; 3 runtime failure; 128+N interrupted by signal N (nothing is written).\n\n" QN_IMAGE_OPTS_HELP;
 
 enum {
@@ -64,6 +75,10 @@ enum {
 	O_RUNTIME,
 	O_TIMEOUT,
 	O_NOPTRACE,
+	O_EVIDENCE,
+	O_KEY,
+	O_DB,
+	O_BASE,
 };
 
 typedef struct {
@@ -73,6 +88,7 @@ typedef struct {
 	qn_ptrvec inc, exc;
 	const char *report;
 	bool json;
+	const char *evidence, *key, *db, *base; /* --evidence DIR and what it takes */
 } args_t;
 
 static int add_probe(args_t *a, int kind, const char *arg)
@@ -185,9 +201,40 @@ static int option(args_t *a, int c, const char *arg)
 	case O_NOPTRACE:
 		a->o.no_ptrace = true;
 		return 0;
+	case O_EVIDENCE:
+		a->evidence = arg;
+		return 0;
+	case O_KEY:
+		a->key = arg;
+		return 0;
+	case O_DB:
+		a->db = arg;
+		return 0;
+	case O_BASE:
+		a->base = arg;
+		return 0;
 	default:
 		return qn_cli_usage_error("harden", "unknown option"), -1;
 	}
+}
+
+/* The bundle goes into a new or empty folder: found out before the run, not after it. */
+static bool dir_empty_or_absent(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return false;
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 static int parse(args_t *a, int argc, char **argv)
@@ -215,6 +262,10 @@ static int parse(args_t *a, int argc, char **argv)
 	    {"runtime", required_argument, NULL, O_RUNTIME},
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
 	    {"no-ptrace", no_argument, NULL, O_NOPTRACE},
+	    {"evidence", required_argument, NULL, O_EVIDENCE},
+	    {"key", required_argument, NULL, O_KEY},
+	    {"db", required_argument, NULL, O_DB},
+	    {"base", required_argument, NULL, O_BASE},
 	    {"help", no_argument, NULL, 'h'},
 	    QN_IMAGE_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -240,6 +291,11 @@ static int parse(args_t *a, int argc, char **argv)
 		return qn_cli_usage_error("harden", "expected one IMAGE"), -1;
 	if (!a->o.out)
 		return qn_cli_usage_error("harden", "-o OUT is required"), -1;
+	if (!a->evidence && (a->key || a->db || a->base))
+		return qn_cli_usage_error("harden", "--key, --db and --base go with --evidence DIR"), -1;
+	if (a->evidence && !dir_empty_or_absent(a->evidence))
+		return qn_cli_usage_error("harden", "--evidence %s: exists and is not an empty folder", a->evidence),
+		       -1;
 	return 0;
 }
 
@@ -273,33 +329,6 @@ static void summary(const json_t *r)
 		       json_is_true(json_object_get(pr, "ok")) ? "ok" : "FAILED");
 }
 
-/* The helper runs inside containers: next to the program in a build tree, or installed. */
-static char *helper_dir(void)
-{
-	const char *env = getenv("QUENCH_HELPER_DIR");
-	if (env && *env)
-		return xstrdup(env);
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;
-		const char *cands[] = {"/../lib/trace", "/../libexec/quench", "/../lib/quench"};
-		for (size_t i = 0; i < QN_ARRAY_LEN(cands); i++) {
-			char *d = xasprintf("%s%s", exe, cands[i]);
-			char *h = xasprintf("%s/quench-trace", d);
-			bool ok = access(h, X_OK) == 0;
-			free(h);
-			if (ok)
-				return d;
-			free(d);
-		}
-	}
-	return xstrdup("/usr/libexec/quench");
-}
-
 static int finish(args_t *a, json_t *report, qn_error *err)
 {
 	int rc = QN_EXIT_OK;
@@ -327,6 +356,29 @@ static int finish(args_t *a, json_t *report, qn_error *err)
 	return rc;
 }
 
+/* --evidence DIR: verifies what was just written against the original, with the same probes,
+ * and writes the bundle (cli/cmd_evidence.c does the work). */
+static int evidence(args_t *a, qn_image *img, const json_t *report, const qn_sign_key *key)
+{
+	qn_image_format f = a->o.format;
+	if (!f)
+		f = qn_image_get_format(img) == QN_FMT_DIR ? QN_FMT_OCI_ARCHIVE : qn_image_get_format(img);
+	_cleanup_free_ char *ref = xasprintf("%s:%s", qn_image_format_name(f), a->o.out);
+	qn_cli_evidence_opts eo = {.original = img,
+				   .hardened_ref = ref,
+				   .io = &a->io,
+				   .probes = &a->probes,
+				   .harden_report = report,
+				   .dir = a->evidence,
+				   .key = key,
+				   .db = a->db,
+				   .base = a->base,
+				   .runtime = a->o.runtime,
+				   .timeout = a->o.timeout,
+				   .quiet = a->json};
+	return qn_cli_evidence_after_harden(&eo);
+}
+
 int qn_cmd_harden(int argc, char **argv)
 {
 	args_t a = {.o = {.rules = QN_RULE_ALL, .timeout = 300}};
@@ -345,12 +397,19 @@ int qn_cmd_harden(int argc, char **argv)
 		a.o.n_includes = a.inc.n;
 		a.o.excludes = (const char *const *)a.exc.v;
 		a.o.n_excludes = a.exc.n;
-		_cleanup_free_ char *hd = helper_dir();
+		_cleanup_free_ char *hd = qn_cli_helper_dir();
 		a.o.helper_dir = hd;
 		qn_error *err = NULL;
-		qn_image *img = qn_image_open(argv[optind], &a.io, &err);
+		/* a key that cannot be used is found before the long run, not after it */
+		qn_sign_key *key = a.key ? qn_cli_load_signing_key(a.key, &err) : NULL;
+		qn_image *img = (!a.key || key) ? qn_image_open(argv[optind], &a.io, &err) : NULL;
 		json_t *report = img ? qn_harden(img, &a.o, &err) : NULL;
 		rc = finish(&a, report, err);
+		if (a.evidence && report && rc != QN_EXIT_USAGE && rc != QN_EXIT_RUNTIME && !qn_interrupted()) {
+			int erc = evidence(&a, img, report, key);
+			rc = QN_MAX(rc, erc);
+		}
+		qn_key_free(key);
 		json_decref(report);
 		qn_image_free(img);
 		if (qn_interrupted())

@@ -306,6 +306,17 @@ for s in vex["statements"]:
 assert v["cves"]["before"]["total"] > v["cves"]["after"]["total"]
 EOF
   fi
+  # harden --evidence DIR: the same bundle straight after hardening, signed, with the CVE delta
+  mkdir -p "$T/full" && touch "$T/full/x"
+  expect_exit 2 "harden --evidence into a folder that is not empty is refused before the run" \
+    "$Q" harden "$ORIG" --probes "$T/probes.json" -o "$T/hx.tar" --evidence "$T/full"
+  check "  ... and no image was written" test ! -e "$T/hx.tar"
+  expect_exit 2 "harden --key without --evidence is a usage error" "$Q" harden "$ORIG" -o "$T/hx.tar" --key "$T/ed.key"
+  expect_exit 0 "harden --evidence DIR --key writes a verified, signed bundle" "$Q" harden "$ORIG" \
+    --probes "$T/probes.json" --format oci-archive -o "$T/hx.tar" --evidence "$T/hev" --key "$T/ed.key" "${DBARG[@]}"
+  expect_exit 0 "evidence verify accepts the bundle harden wrote" "$Q" evidence verify "$T/hev" --key "$T/ed.pub"
+  check "the bundle harden wrote carries the harden report and a passed verification" py -c "
+import json; r = json.load(open('$T/hev/report.json')); assert r['ok'] is True and r['harden']['schema'] == 'quench.harden/v1', r.keys()"
 fi
 
 done_testing
