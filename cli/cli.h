@@ -76,6 +76,23 @@ bool qn_cli_color(FILE *f);
  * next to the program (build tree or installed layout), else /usr/libexec/quench. Caller frees. */
 char *qn_cli_helper_dir(void);
 
+/* From here on SIGINT, SIGTERM and SIGHUP ask the running work to stop and clean up
+ * (qn_interrupted()) instead of killing the process; with usr1, SIGUSR1 means "go on"
+ * (qn_continue_requested()). */
+void qn_cli_defer_signals(bool usr1);
+
+/* ---- probes given on the command line (harden, verify, evidence) ---- */
+struct qn_probe_list;
+typedef enum { QN_CLI_PROBE_HTTP, QN_CLI_PROBE_EXEC, QN_CLI_PROBE_TEST } qn_cli_probe_kind;
+/* Parses one --probe-http, --probe-exec or --test argument and appends the probe to l. On bad
+ * input prints the one-line error and returns -1. */
+int qn_cli_add_probe(struct qn_probe_list *l, qn_cli_probe_kind kind, const char *arg);
+/* Appends the probes of a probes file (--probes FILE, docs/probes.md), or those a harden report
+ * records (--probes-from REPORT). On bad input prints the error and returns -1. */
+int qn_cli_probes_file(struct qn_probe_list *l, const char *path, bool from_report);
+/* Frees every probe of l and the list's array. */
+void qn_cli_probes_clear(struct qn_probe_list *l);
+
 int qn_cmd_inspect(int argc, char **argv);
 int qn_cmd_sbom(int argc, char **argv);
 int qn_cmd_harden(int argc, char **argv);

@@ -85,33 +85,9 @@ typedef struct {
 	bool json, no_trace;
 } args_t;
 
-static int add_probe(args_t *a, int kind, const char *arg)
+static qn_cli_probe_kind probe_kind(int c)
 {
-	qn_error *err = NULL;
-	qn_probe p;
-	int rc =
-	    kind == O_PHTTP ? qn_probe_parse_http(arg, &p, &err) : qn_probe_parse_exec(arg, kind == O_TEST, &p, &err);
-	if (rc < 0)
-		return qn_cli_fail(err), -1;
-	a->probes.v = xreallocarray(a->probes.v, a->probes.n + 1, sizeof(qn_probe));
-	a->probes.v[a->probes.n++] = p;
-	return 0;
-}
-
-static int probes_file(args_t *a, const char *path, bool from_report)
-{
-	qn_error *err = NULL;
-	size_t len;
-	_cleanup_free_ char *buf = qn_read_file(path, 64 << 20, &len, &err);
-	int rc = !buf ? -1
-		 : from_report
-		     ? qn_verify_probes_from_report((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err)
-		     : qn_probes_parse_json((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err);
-	if (rc < 0)
-		return qn_cli_fail(err), -1;
-	if (from_report && !a->hreport)
-		a->hreport = path;
-	return 0;
+	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
 }
 
 static int option(args_t *a, int c, const char *arg)
@@ -141,10 +117,10 @@ static int option(args_t *a, int c, const char *arg)
 	case O_PHTTP:
 	case O_PEXEC:
 	case O_TEST:
-		return add_probe(a, c, arg);
+		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
 	case O_PROBES:
 	case O_PFROM:
-		return probes_file(a, arg, c == O_PFROM);
+		return qn_cli_probes_file(&a->probes, arg, c == O_PFROM);
 	case O_RUNTIME:
 		a->runtime = arg;
 		return 0;
@@ -415,17 +391,11 @@ int qn_cmd_evidence(int argc, char **argv)
 	int rc = pr < 0 ? QN_EXIT_USAGE : QN_EXIT_OK;
 	if (pr == 0) {
 		/* from here on a signal asks the run to stop and clean up */
-		struct sigaction sa = {.sa_handler = qn_set_interrupted};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
+		qn_cli_defer_signals(false);
 		rc = make_bundle(&a, argv);
 		if (qn_interrupted())
 			rc = 128 + qn_interrupted();
 	}
-	for (size_t i = 0; i < a.probes.n; i++)
-		qn_probe_clear(&a.probes.v[i]);
-	free(a.probes.v);
+	qn_cli_probes_clear(&a.probes);
 	return rc;
 }

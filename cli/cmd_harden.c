@@ -91,29 +91,6 @@ typedef struct {
 	const char *evidence, *key, *db, *base; /* --evidence DIR and what it takes */
 } args_t;
 
-static int add_probe(args_t *a, int kind, const char *arg)
-{
-	qn_error *err = NULL;
-	qn_probe p;
-	int rc =
-	    kind == O_PHTTP ? qn_probe_parse_http(arg, &p, &err) : qn_probe_parse_exec(arg, kind == O_TEST, &p, &err);
-	if (rc < 0)
-		return qn_cli_fail(err), -1;
-	a->probes.v = xreallocarray(a->probes.v, a->probes.n + 1, sizeof(qn_probe));
-	a->probes.v[a->probes.n++] = p;
-	return 0;
-}
-
-static int probes_file(args_t *a, const char *path)
-{
-	qn_error *err = NULL;
-	size_t len;
-	_cleanup_free_ char *buf = qn_read_file(path, 1 << 20, &len, &err);
-	if (!buf || qn_probes_parse_json((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err) < 0)
-		return qn_cli_fail(err), -1;
-	return 0;
-}
-
 static int parse_format(const char *s, qn_image_format *f)
 {
 	if (!strcmp(s, "docker-archive"))
@@ -142,6 +119,11 @@ static int parse_continue(const char *s, qn_harden_opts *o)
 		o->continue_seconds = v;
 	}
 	return 0;
+}
+
+static qn_cli_probe_kind probe_kind(int c)
+{
+	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
 }
 
 static int option(args_t *a, int c, const char *arg)
@@ -177,9 +159,9 @@ static int option(args_t *a, int c, const char *arg)
 	case O_PHTTP:
 	case O_PEXEC:
 	case O_TEST:
-		return add_probe(a, c, arg);
+		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
 	case O_PROBES:
-		return probes_file(a, arg);
+		return qn_cli_probes_file(&a->probes, arg, false);
 	case O_CONT:
 		return parse_continue(arg, &a->o) < 0
 		       ? qn_cli_usage_error("harden", "--continue-after: probes, SECONDS or signal"),
@@ -299,14 +281,6 @@ static int parse(args_t *a, int argc, char **argv)
 	return 0;
 }
 
-static void on_defer(int sig)
-{
-	if (sig == SIGUSR1)
-		qn_set_continue();
-	else
-		qn_set_interrupted(sig);
-}
-
 static void summary(const json_t *r)
 {
 	const json_t *p = json_object_get(r, "packages"), *s = json_object_get(r, "size");
@@ -386,12 +360,7 @@ int qn_cmd_harden(int argc, char **argv)
 	int rc = pr < 0 ? QN_EXIT_USAGE : QN_EXIT_OK;
 	if (pr == 0) {
 		/* from here on a signal asks the run to stop and clean up; it does not kill us */
-		struct sigaction sa = {.sa_handler = on_defer};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGUSR1, &sa, NULL);
+		qn_cli_defer_signals(true);
 		a.o.probes = &a.probes;
 		a.o.includes = (const char *const *)a.inc.v;
 		a.o.n_includes = a.inc.n;
@@ -415,9 +384,7 @@ int qn_cmd_harden(int argc, char **argv)
 		if (qn_interrupted())
 			rc = 128 + qn_interrupted();
 	}
-	for (size_t i = 0; i < a.probes.n; i++)
-		qn_probe_clear(&a.probes.v[i]);
-	free(a.probes.v);
+	qn_cli_probes_clear(&a.probes);
 	qn_ptrvec_clear(&a.inc, NULL);
 	qn_ptrvec_clear(&a.exc, NULL);
 	return pr > 0 ? QN_EXIT_OK : rc;

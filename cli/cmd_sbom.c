@@ -149,10 +149,8 @@ static int write_doc(const char *out_path, sbom_format fmt, const qn_image *img,
 	else {
 		if (fmt == F_TABLE)
 			print_table(out.fp, doc);
-		else {
-			_cleanup_free_ char *s = qn_json_dump(doc, true);
-			fputs(s, out.fp);
-		}
+		else if (json_dumpf(doc, out.fp, JSON_INDENT(2) | JSON_ENCODE_ANY) == 0)
+			fputc('\n', out.fp); /* streamed: a CycloneDX BOM with every file is megabytes */
 		if (qn_output_close(&out, &err) < 0)
 			rc = qn_cli_fail(steal_pointer(&err));
 	}

@@ -78,31 +78,9 @@ typedef struct {
 	bool json;
 } args_t;
 
-static int add_probe(args_t *a, int kind, const char *arg)
+static qn_cli_probe_kind probe_kind(int c)
 {
-	qn_error *err = NULL;
-	qn_probe p;
-	int rc =
-	    kind == O_PHTTP ? qn_probe_parse_http(arg, &p, &err) : qn_probe_parse_exec(arg, kind == O_TEST, &p, &err);
-	if (rc < 0)
-		return qn_cli_fail(err), -1;
-	a->probes.v = xreallocarray(a->probes.v, a->probes.n + 1, sizeof(qn_probe));
-	a->probes.v[a->probes.n++] = p;
-	return 0;
-}
-
-static int probes_file(args_t *a, const char *path, bool report)
-{
-	qn_error *err = NULL;
-	size_t len;
-	_cleanup_free_ char *buf = qn_read_file(path, report ? (size_t)256 << 20 : 1 << 20, &len, &err);
-	int rc = !buf ? -1
-		 : report
-		     ? qn_verify_probes_from_report((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err)
-		     : qn_probes_parse_json((const uint8_t *)buf, len, path, &a->probes.v, &a->probes.n, &err);
-	if (rc < 0)
-		return qn_cli_fail(err), -1;
-	return 0;
+	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
 }
 
 static int option(args_t *a, int c, const char *arg)
@@ -120,10 +98,10 @@ static int option(args_t *a, int c, const char *arg)
 	case O_PHTTP:
 	case O_PEXEC:
 	case O_TEST:
-		return add_probe(a, c, arg);
+		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
 	case O_PROBES:
 	case O_PFROM:
-		return probes_file(a, arg, c == O_PFROM);
+		return qn_cli_probes_file(&a->probes, arg, c == O_PFROM);
 	case O_NORM: {
 		qn_error *err = NULL;
 		qn_verify_norm *n = qn_verify_norm_new(0, &arg, 1, &err);
@@ -409,11 +387,6 @@ static void print_text(FILE *f, const json_t *d)
 
 /* ---- running ---- */
 
-static void on_defer(int sig)
-{
-	qn_set_interrupted(sig);
-}
-
 static int load_json(const char *path, json_t **out)
 {
 	qn_error *err = NULL;
@@ -494,11 +467,7 @@ int qn_cmd_verify(int argc, char **argv)
 	int rc = pr < 0 ? QN_EXIT_USAGE : QN_EXIT_OK;
 	if (pr == 0) {
 		/* from here on a signal asks the run to stop and clean up; it does not kill us */
-		struct sigaction sa = {.sa_handler = on_defer};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
+		qn_cli_defer_signals(false);
 		a.o.probes = &a.probes;
 		a.o.normalize_regex = (const char *const *)a.norm.v;
 		a.o.n_normalize_regex = a.norm.n;
@@ -512,9 +481,7 @@ int qn_cmd_verify(int argc, char **argv)
 		if (qn_interrupted())
 			rc = 128 + qn_interrupted();
 	}
-	for (size_t i = 0; i < a.probes.n; i++)
-		qn_probe_clear(&a.probes.v[i]);
-	free(a.probes.v);
+	qn_cli_probes_clear(&a.probes);
 	qn_ptrvec_clear(&a.norm, NULL);
 	qn_ptrvec_clear(&a.headers, NULL);
 	return pr > 0 ? QN_EXIT_OK : rc;

@@ -1,9 +1,13 @@
 /* Command-line helpers shared by subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "quench/harden.h"
+#include "quench/verify.h"
+#include "run/run.h"
 
 int qn_cli_fail(qn_error *err)
 {
@@ -132,4 +136,59 @@ char *qn_cli_helper_dir(void)
 		}
 	}
 	return xstrdup("/usr/libexec/quench");
+}
+
+int qn_cli_add_probe(struct qn_probe_list *l, qn_cli_probe_kind kind, const char *arg)
+{
+	qn_error *err = NULL;
+	qn_probe p;
+	int rc = kind == QN_CLI_PROBE_HTTP ? qn_probe_parse_http(arg, &p, &err)
+					   : qn_probe_parse_exec(arg, kind == QN_CLI_PROBE_TEST, &p, &err);
+	if (rc < 0)
+		return qn_cli_fail(err), -1;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(qn_probe));
+	l->v[l->n++] = p;
+	return 0;
+}
+
+int qn_cli_probes_file(struct qn_probe_list *l, const char *path, bool from_report)
+{
+	qn_error *err = NULL;
+	size_t len;
+	/* a probes file is small; a harden report lists every removed path */
+	_cleanup_free_ char *buf = qn_read_file(path, from_report ? (size_t)256 << 20 : 1 << 20, &len, &err);
+	int rc = !buf          ? -1
+		 : from_report ? qn_verify_probes_from_report((const uint8_t *)buf, len, path, &l->v, &l->n, &err)
+			       : qn_probes_parse_json((const uint8_t *)buf, len, path, &l->v, &l->n, &err);
+	if (rc < 0)
+		return qn_cli_fail(err), -1;
+	return 0;
+}
+
+void qn_cli_probes_clear(struct qn_probe_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		qn_probe_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void on_defer(int sig)
+{
+	if (sig == SIGUSR1)
+		qn_set_continue();
+	else
+		qn_set_interrupted(sig);
+}
+
+void qn_cli_defer_signals(bool usr1)
+{
+	struct sigaction sa = {.sa_handler = on_defer};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (usr1)
+		sigaction(SIGUSR1, &sa, NULL);
 }

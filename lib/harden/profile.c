@@ -26,25 +26,6 @@ static int start_fan(void *ud, const char *root, qn_error **err)
 	return p->fan ? 0 : -1;
 }
 
-static int stop_signal(const json_t *config)
-{
-	const char *s = qn_json_str(json_object_get(config, "config"), "StopSignal");
-	if (!s)
-		return SIGTERM;
-	if (qn_str_has_prefix(s, "SIG"))
-		s += 3;
-	static const struct {
-		const char *n;
-		int sig;
-	} names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"HUP", SIGHUP},
-		     {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}};
-	for (size_t i = 0; i < QN_ARRAY_LEN(names); i++)
-		if (!strcmp(s, names[i].n))
-			return names[i].sig;
-	int n = atoi(s);
-	return n > 0 && n < 65 ? n : SIGTERM;
-}
-
 /* Collects what the recorders saw in container c and frees c. */
 static int collect(prof_t *p, qn_container *c, qn_error **err)
 {
@@ -182,7 +163,7 @@ static int main_run(prof_t *p, size_t *next, qn_error **err)
 	if (qn_container_running(c, NULL)) {
 		if (!h->stopped_by)
 			h->stopped_by = xstrdup(qn_interrupted() ? "interrupted" : "probes done");
-		qn_container_stop(c, stop_signal(qn_image_config(h->img)), 10);
+		qn_container_stop(c, qn_image_stop_signal(qn_image_config(h->img)), 10);
 	} else if (!h->stopped_by)
 		h->stopped_by = xstrdup("the command exited");
 	qn_container_running(c, &status);

@@ -3,6 +3,7 @@
  * engines, no_new_privileges, resource limits and namespaces (a network namespace of its own:
  * the runtime brings up only loopback in it). The result mirrors what `docker run IMAGE` would
  * run, so profiling sees the same behaviour the image shows in production. */
+#include <signal.h>
 #include <sys/resource.h>
 
 #include "run.h"
@@ -242,4 +243,23 @@ json_t *qn_bundle_config(const qn_bundle_opts *o, qn_error **err)
 		free(own[i]);
 	free(own);
 	return cfg;
+}
+
+int qn_image_stop_signal(const json_t *config)
+{
+	const char *s = qn_json_str(json_object_get(config, "config"), "StopSignal");
+	if (!s)
+		return SIGTERM;
+	if (qn_str_has_prefix(s, "SIG"))
+		s += 3;
+	static const struct {
+		const char *n;
+		int sig;
+	} names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"HUP", SIGHUP},
+		     {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}};
+	for (size_t i = 0; i < QN_ARRAY_LEN(names); i++)
+		if (!strcmp(s, names[i].n))
+			return names[i].sig;
+	int n = atoi(s);
+	return n > 0 && n < 65 ? n : SIGTERM;
 }

@@ -52,6 +52,9 @@ json_t *qn_bundle_config(const qn_bundle_opts *o, qn_error **err);
 /* The image's command: Entrypoint + Cmd, as a NULL-terminated vector (caller frees each and the
  * vector), or NULL when both are empty. */
 char **qn_image_command(const json_t *config);
+/* The signal that stops the image's command: its config's StopSignal ("SIGQUIT", "QUIT" or a
+ * number), SIGTERM when it names none or one we do not know. */
+int qn_image_stop_signal(const json_t *config);
 
 /* ---- containers ---- */
 

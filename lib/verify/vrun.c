@@ -43,25 +43,6 @@ static void mark_add(marks *m, qn_container *c, const char *label)
 	m->v[m->n++] = (mark){off, label};
 }
 
-static int stop_signal(const json_t *config)
-{
-	const char *s = qn_json_str(json_object_get(config, "config"), "StopSignal");
-	if (!s)
-		return SIGTERM;
-	if (qn_str_has_prefix(s, "SIG"))
-		s += 3;
-	static const struct {
-		const char *n;
-		int sig;
-	} names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"HUP", SIGHUP},
-		     {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}};
-	for (size_t i = 0; i < QN_ARRAY_LEN(names); i++)
-		if (!strcmp(s, names[i].n))
-			return names[i].sig;
-	int n = atoi(s);
-	return n > 0 && n < 65 ? n : SIGTERM;
-}
-
 static void digest_str(const char *p, size_t n, char out[static QN_DIGEST_STR_MAX])
 {
 	qn_digest d;
@@ -316,7 +297,7 @@ static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error *
 	if (qn_container_running(c, NULL)) {
 		s->stopped_by = xstrdup(n ? "probes done" : qn_interrupted() ? "interrupted" : "timeout");
 		/* how the command shuts down is not compared: a short grace keeps verification quick */
-		qn_container_stop(c, stop_signal(qn_image_config(s->img)), 3);
+		qn_container_stop(c, qn_image_stop_signal(qn_image_config(s->img)), 3);
 	} else
 		s->stopped_by = xstrdup("the command exited");
 	qn_container_running(c, &status);
