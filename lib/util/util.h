@@ -33,7 +33,10 @@ char *xasprintf(const char *fmt, ...) QN_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) QN_PRINTF(1, 0);
 
 /* ---- cleanup attributes ---- */
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 void closep(int *fd);
 void fclosep(FILE **f);
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -41,7 +44,10 @@ void fclosep(FILE **f);
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_error_ _cleanup_(qn_error_freep)
-static inline void qn_error_freep(qn_error **e) { qn_error_free(*e); }
+static inline void qn_error_freep(qn_error **e)
+{
+	qn_error_free(*e);
+}
 
 /* steal_pointer: returns *pp and sets it to NULL, handing ownership on. */
 static inline void *steal_pointer_(void *pp)
@@ -65,7 +71,10 @@ typedef struct {
 	size_t len;
 	size_t cap;
 } qn_buf;
-#define QN_BUF_INIT {NULL, 0, 0}
+#define QN_BUF_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 void qn_buf_reserve(qn_buf *b, size_t extra);
 void qn_buf_add(qn_buf *b, const void *p, size_t n);
 void qn_buf_adds(qn_buf *b, const char *s);
@@ -74,8 +83,16 @@ void qn_buf_printf(qn_buf *b, const char *fmt, ...) QN_PRINTF(2, 3);
 void qn_buf_clear(qn_buf *b);
 /* Returns the contents (caller frees) and resets b. Never NULL. */
 char *qn_buf_steal(qn_buf *b);
-static inline void qn_buf_reset(qn_buf *b) { b->len = 0; if (b->data) b->data[0] = 0; }
-static inline void qn_buf_clearp(qn_buf *b) { qn_buf_clear(b); }
+static inline void qn_buf_reset(qn_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = 0;
+}
+static inline void qn_buf_clearp(qn_buf *b)
+{
+	qn_buf_clear(b);
+}
 #define _cleanup_buf_ _cleanup_(qn_buf_clearp)
 
 /* ---- growable array of pointers ---- */
