@@ -96,6 +96,8 @@ typedef struct {
 	size_t n;
 	size_t n_bad;  /* entries skipped: string offsets outside the string table */
 	uint8_t *data; /* private copy of the file */
+	size_t len;    /* its length */
+	size_t new_at; /* offset of the new-layout header (0 for QN_LDCACHE_NEW; unused for OLD) */
 } qn_ldcache;
 
 /* Parses an ld.so.cache file. Returns a new cache (qn_ldcache_free; it copies buf) or NULL with
@@ -104,6 +106,18 @@ typedef struct {
  * the loader skips them. */
 qn_ldcache *qn_ldcache_parse(const uint8_t *buf, size_t len, qn_error **err);
 void qn_ldcache_free(qn_ldcache *c);
+/* Writes a cache holding the entries of c for which keep(ud, entry) is true, in c's order, with
+ * their flags, osversion and hwcap unchanged (keep NULL keeps all). The result is always in the
+ * new layout ("glibc-ld.so.cache1.1", the only one glibc 2.32 and later read, and one every
+ * glibc loader since 2.2 reads too), in c's byte order, whatever layout c had: an old or compat
+ * cache becomes a new one. The extension directory is carried over with its generator string
+ * and its glibc-hwcaps subfolder list (entries name those by index, so the list is copied whole);
+ * sections of unknown kinds are dropped (the loader ignores them, and their contents may hold
+ * offsets this writer cannot know to move). Strings are laid out in entry order, each distinct
+ * string once, so the same input gives the same bytes. Returns a new buffer (caller frees) and
+ * its length in *len; *kept (when not NULL) gets the number of entries written. */
+uint8_t *qn_ldcache_write(const qn_ldcache *c, bool (*keep)(void *ud, const qn_ldcache_entry *e), void *ud, size_t *len,
+			  size_t *kept);
 /* Whether glibc's loader for the ABI of `abi` (class, data, machine, eflags) accepts entries
  * with these flags (e.g. x86-64 accepts only 0x0303, i386 accepts 0x0001 and 0x0003). */
 bool qn_ldcache_flags_match(int32_t flags, const qn_elf_info *abi);

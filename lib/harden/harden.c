@@ -126,6 +126,61 @@ int qn_harden_closure(qn_hardening *h, qn_error **err)
 	return rc;
 }
 
+/* Whether the loader, resolving an entry's path inside the hardened image, still reaches a
+ * regular file: the final file and every symlink on the way must be kept. */
+static bool ldcache_entry_kept(void *ud, const qn_ldcache_entry *e)
+{
+	qn_hardening *h = ud;
+	qn_ptrvec hops = {0};
+	_cleanup_free_ char *final = NULL;
+	const qn_node *n = qn_harden_resolve(h->tree, NULL, e->value, true, &hops, &final);
+	bool ok = n && n->type == QN_NODE_REG && qn_keep_has(&h->keep, final);
+	for (size_t i = 0; ok && i < hops.n; i++)
+		ok = qn_keep_has(&h->keep, hops.v[i]);
+	qn_ptrvec_clear(&hops, free);
+	return ok;
+}
+
+void qn_harden_ldcache(qn_hardening *h)
+{
+	h->ldcache_before = h->ldcache_after = -1;
+	_cleanup_free_ char *final = NULL;
+	const qn_node *n = qn_harden_resolve(h->tree, NULL, "etc/ld.so.cache", true, NULL, &final);
+	if (!n || n->type != QN_NODE_REG || !qn_keep_has(&h->keep, final))
+		return;
+	size_t len = 0;
+	_cleanup_free_ uint8_t *buf = read_rootfs(h, final, 256u << 20, &len);
+	if (!buf) {
+		qn_harden_warn(h, "%s: cannot be read; kept unchanged", final);
+		return;
+	}
+	qn_error *err = NULL;
+	qn_ldcache *c = qn_ldcache_parse(buf, len, &err);
+	if (!c) {
+		qn_harden_warn(h, "%s: %s; kept unchanged (the loader ignores it)", final, err->msg);
+		qn_error_free(err);
+		return;
+	}
+	size_t kept = 0, out_len = 0;
+	uint8_t *out = qn_ldcache_write(c, ldcache_entry_kept, h, &out_len, &kept);
+	h->ldcache_before = (long)c->n;
+	h->ldcache_after = (long)kept;
+	/* a cache that loses nothing stays byte for byte as it was; a hardlinked one is written as a
+	 * link to its first name, so its content cannot be replaced here */
+	if (kept == c->n || n->hardlink) {
+		if (kept != c->n) {
+			qn_harden_warn(h, "%s: hardlinked, kept unchanged with %zu entries for removed files", final,
+				       c->n - kept);
+			h->ldcache_after = (long)c->n;
+		}
+		free(out);
+	} else {
+		qn_strset_put(&h->rewritten, final, NULL);
+		qn_harden_set_content(h, final, out, out_len);
+	}
+	qn_ldcache_free(c);
+}
+
 /* Where the work folder goes: the caller's choice, else $TMPDIR, else /dev/shm when it is a
  * tmpfs with room for four times the unpacked image (the unpacked root is written once, read
  * by the container and removed: on a busy disk that costs more than all the rest of the run),
@@ -194,6 +249,7 @@ static int build_keep(qn_hardening *h, qn_error **err)
 	qn_harden_tls_trust(h);
 	qn_harden_loader_config(h);
 	qn_harden_excludes(h);
+	qn_harden_ldcache(h);
 	/* a package's fate is decided on the final keep set; its metadata then stays with it (which
 	 * only adds files of packages that stay, so the fates do not change; the counts do) */
 	qn_harden_package_states(h);
@@ -239,7 +295,8 @@ static void free_state(qn_hardening *h)
 
 json_t *qn_harden(qn_image *img, const qn_harden_opts *opts, qn_error **err)
 {
-	qn_hardening h = {.img = img, .o = opts, .rootfd = -1, .exit_status = -1};
+	qn_hardening h = {
+	    .img = img, .o = opts, .rootfd = -1, .exit_status = -1, .ldcache_before = -1, .ldcache_after = -1};
 	h.probes = json_array();
 	double t0 = qn_now();
 	json_t *report = NULL;

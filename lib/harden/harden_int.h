@@ -66,6 +66,7 @@ typedef struct {
 	qn_harden_times t;
 	char *out_digest;
 	uint64_t size_before, size_after;
+	long ldcache_before, ldcache_after; /* entries of etc/ld.so.cache, or -1 (not kept or unreadable) */
 } qn_hardening;
 
 typedef struct {
@@ -88,6 +89,8 @@ void qn_harden_rule_stats(qn_hardening *h);
 void qn_harden_excludes(qn_hardening *h);
 /* closure over the current keep set (ELF + shebang). */
 int qn_harden_closure(qn_hardening *h, qn_error **err);
+/* Rewrites a kept etc/ld.so.cache with only the entries whose library stays (harden.c). */
+void qn_harden_ldcache(qn_hardening *h);
 /* pkgdb.c */
 void qn_harden_package_states(qn_hardening *h);
 void qn_harden_keep_package_metadata(qn_hardening *h);

@@ -216,6 +216,13 @@ static json_t *keep_reasons(const qn_hardening *h)
 	json_t *k = json_object();
 	qn_json_set_int(k, "total", (long long)qn_keep_count(&h->keep));
 	json_object_set_new(k, "by_reason", o);
+	if (h->ldcache_before >= 0) {
+		json_t *lc = json_object();
+		qn_json_set_int(lc, "entries_before", h->ldcache_before);
+		qn_json_set_int(lc, "entries_after", h->ldcache_after);
+		json_object_set_new(lc, "rewritten", json_boolean(h->ldcache_after != h->ldcache_before));
+		json_object_set_new(k, "ld_so_cache", lc);
+	}
 	return k;
 }
 

@@ -14,7 +14,7 @@
  * suffixes dropped), `include` with glob patterns relative to the including file's folder, and
  * `hwcap` lines ignored. The loader itself never reads ld.so.conf; the closure keeps the files
  * because they are what rebuilds the cache, and uses them to explain a library the cache misses.
- * Nothing here writes a cache. */
+ * qn_ldcache_write writes a filtered copy of a cache, always in the new layout. */
 #include <ctype.h>
 #include <strings.h>
 
@@ -109,6 +109,7 @@ static int parse_new(qn_ldcache *c, size_t len, size_t base, qn_error **err)
 	uint32_t n = get32(h + 20, c->big_endian);
 	if (!table_fits(len - base, NEW_HDR, n, NEW_ENTRY))
 		return qn_error_set(err, QN_ERR_INPUT, "ld.so.cache: %u entries do not fit in %zu bytes", n, len);
+	c->new_at = base;
 	c->entries = xcalloc(n ? n : 1, sizeof(qn_ldcache_entry));
 	for (uint32_t i = 0; i < n; i++)
 		add_entry(c, len, base, h + NEW_HDR + (size_t)i * NEW_ENTRY, true);
@@ -151,6 +152,7 @@ qn_ldcache *qn_ldcache_parse(const uint8_t *buf, size_t len, qn_error **err)
 {
 	qn_ldcache *c = xcalloc(1, sizeof(*c));
 	c->data = xmemdup(buf ? buf : (const uint8_t *)"", len);
+	c->len = len;
 	int rc;
 	if (len >= 20 && !memcmp(buf, NEW_MAGIC, 20)) {
 		c->format = QN_LDCACHE_NEW;
@@ -174,6 +176,175 @@ void qn_ldcache_free(qn_ldcache *c)
 	free(c->entries);
 	free(c->data);
 	free(c);
+}
+
+/* ---- writing a filtered cache ---- */
+
+#define EXT_MAGIC 0xeaa42174u /* struct cache_extension */
+#define EXT_TAG_GENERATOR 0
+#define EXT_TAG_HWCAPS 1
+
+static void put32(uint8_t *p, uint32_t v, bool be)
+{
+	for (int i = 0; i < 4; i++)
+		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v, bool be)
+{
+	put32(p + (be ? 4 : 0), (uint32_t)v, be);
+	put32(p + (be ? 0 : 4), (uint32_t)(v >> 32), be);
+}
+
+static void buf_add32(qn_buf *b, uint32_t v, bool be)
+{
+	uint8_t x[4];
+	put32(x, v, be);
+	qn_buf_add(b, x, 4);
+}
+
+static void buf_align4(qn_buf *b)
+{
+	while (b->len % 4)
+		qn_buf_addc(b, 0);
+}
+
+/* The sections of the original extension directory this writer carries over. */
+typedef struct {
+	const uint8_t *gen; /* generator string (not NUL-terminated), or NULL */
+	uint32_t gen_len, gen_flags;
+	const char **hwcaps; /* glibc-hwcaps subfolder names, by index */
+	uint32_t n_hwcaps, hw_flags;
+	bool has_hwcaps;
+} ext_in;
+
+static void read_extensions(const qn_ldcache *c, ext_in *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (c->format == QN_LDCACHE_OLD || c->len - c->new_at < NEW_HDR)
+		return;
+	/* the directory and section offsets count from the start of the file (in a compat file, before
+	 * the new header); the subfolder names are in the string table, relative to the new header */
+	const uint8_t *h = c->data;
+	size_t hl = c->len;
+	bool be = c->big_endian;
+	uint32_t off = get32(h + c->new_at + 32, be);
+	if (!off || off % 4 || off > hl || hl - off < 8 || get32(h + off, be) != EXT_MAGIC)
+		return;
+	uint32_t cnt = get32(h + off + 4, be);
+	if (cnt > (hl - off - 8) / 16)
+		return;
+	for (uint32_t i = 0; i < cnt; i++) {
+		const uint8_t *sec = h + off + 8 + (size_t)i * 16;
+		uint32_t tag = get32(sec, be), fl = get32(sec + 4, be), so = get32(sec + 8, be),
+			 sz = get32(sec + 12, be);
+		if (so > hl || sz > hl - so)
+			continue;
+		if (tag == EXT_TAG_GENERATOR && !x->gen) {
+			x->gen = h + so, x->gen_len = sz, x->gen_flags = fl;
+		} else if (tag == EXT_TAG_HWCAPS && !x->has_hwcaps && sz % 4 == 0) {
+			const char **names = xcalloc(sz / 4 + 1, sizeof(char *));
+			bool ok = true;
+			for (uint32_t k = 0; ok && k < sz / 4; k++)
+				ok = (names[k] = cache_string(c, c->len, c->new_at,
+							      get32(h + so + 4 * (size_t)k, be))) != NULL;
+			if (!ok) { /* the loader cannot use a list with a broken name either */
+				free(names);
+				continue;
+			}
+			x->hwcaps = names, x->n_hwcaps = sz / 4, x->hw_flags = fl, x->has_hwcaps = true;
+		}
+	}
+}
+
+/* The offset (from the header) of s in the string table being built, adding it once. */
+static uint32_t intern(qn_buf *strs, qn_strset *seen, size_t str_start, const char *s)
+{
+	void *v = qn_strset_get(seen, s);
+	if (v)
+		return (uint32_t)((uintptr_t)v - 1);
+	uint32_t at = (uint32_t)(str_start + strs->len);
+	qn_buf_add(strs, s, strlen(s) + 1);
+	qn_strset_put(seen, s, (void *)((uintptr_t)at + 1));
+	return at;
+}
+
+uint8_t *qn_ldcache_write(const qn_ldcache *c, bool (*keep)(void *ud, const qn_ldcache_entry *e), void *ud, size_t *len,
+			  size_t *kept)
+{
+	bool be = c->big_endian;
+	bool *take = xcalloc(c->n + 1, sizeof(bool));
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		n += take[i] = !keep || keep(ud, &c->entries[i]);
+	ext_in x;
+	read_extensions(c, &x);
+	size_t str_start = NEW_HDR + n * NEW_ENTRY;
+	qn_buf out = QN_BUF_INIT, strs = QN_BUF_INIT;
+	qn_strset seen = QN_STRSET_INIT;
+	qn_buf_reserve(&out, str_start);
+	memset(out.data, 0, str_start);
+	out.len = str_start;
+	uint8_t *e = (uint8_t *)out.data + NEW_HDR;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!take[i])
+			continue;
+		const qn_ldcache_entry *en = &c->entries[i];
+		put32(e, (uint32_t)en->flags, be);
+		put32(e + 4, intern(&strs, &seen, str_start, en->key), be);
+		put32(e + 8, intern(&strs, &seen, str_start, en->value), be);
+		put32(e + 12, en->osversion, be);
+		put64(e + 16, en->hwcap, be);
+		e += NEW_ENTRY;
+	}
+	uint32_t *hw_off = xcalloc(x.n_hwcaps + 1, sizeof(uint32_t));
+	for (uint32_t k = 0; k < x.n_hwcaps; k++)
+		hw_off[k] = intern(&strs, &seen, str_start, x.hwcaps[k]);
+	size_t len_strings = strs.len;
+	qn_buf_add(&out, strs.data, strs.len);
+	uint32_t n_sec = (x.gen ? 1u : 0u) + (x.has_hwcaps ? 1u : 0u), ext_off = 0;
+	if (n_sec) {
+		buf_align4(&out);
+		ext_off = (uint32_t)out.len;
+		size_t dir_end = out.len + 8 + 16 * (size_t)n_sec;
+		size_t gen_at = dir_end, hw_at = (gen_at + (x.gen ? x.gen_len : 0) + 3) & ~(size_t)3;
+		buf_add32(&out, EXT_MAGIC, be);
+		buf_add32(&out, n_sec, be);
+		if (x.gen) {
+			buf_add32(&out, EXT_TAG_GENERATOR, be);
+			buf_add32(&out, x.gen_flags, be);
+			buf_add32(&out, (uint32_t)gen_at, be);
+			buf_add32(&out, x.gen_len, be);
+		}
+		if (x.has_hwcaps) {
+			buf_add32(&out, EXT_TAG_HWCAPS, be);
+			buf_add32(&out, x.hw_flags, be);
+			buf_add32(&out, (uint32_t)hw_at, be);
+			buf_add32(&out, 4 * x.n_hwcaps, be);
+		}
+		if (x.gen)
+			qn_buf_add(&out, x.gen, x.gen_len);
+		if (x.has_hwcaps) {
+			buf_align4(&out);
+			for (uint32_t k = 0; k < x.n_hwcaps; k++)
+				buf_add32(&out, hw_off[k], be);
+		}
+	}
+	uint8_t *hd = (uint8_t *)out.data;
+	memcpy(hd, NEW_MAGIC, 20);
+	put32(hd + 20, (uint32_t)n, be);
+	put32(hd + 24, (uint32_t)len_strings, be);
+	hd[28] = be ? 3 : 2; /* the byte-order mark ldconfig writes */
+	put32(hd + 32, ext_off, be);
+	free(hw_off);
+	free(x.hwcaps);
+	free(take);
+	qn_strset_clear(&seen);
+	qn_buf_clear(&strs);
+	*len = out.len;
+	if (kept)
+		*kept = n;
+	return (uint8_t *)qn_buf_steal(&out);
 }
 
 enum {

@@ -1,10 +1,16 @@
 /* Fuzz target: the ld.so.cache parser and the ld.so.conf line parser. A cache either fails
  * with a one-line message or gives entries whose strings are NUL-terminated inside its own copy;
  * lookups and flag names over them stay in bounds. Any bytes are also read as an ld.so.conf:
- * folders are absolute without trailing slashes, and each include has a position. */
+ * folders are absolute without trailing slashes, and each include has a position. A filtered
+ * copy written by qn_ldcache_write reads back as exactly the entries kept. */
 #include "harden/closure.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool keep_even(void *ud, const qn_ldcache_entry *e)
+{
+	return (size_t)(e - ((const qn_ldcache *)ud)->entries) % 2 == 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +34,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (qn_ldcache_flags_match(e->flags, &x86_64) && !found)
 				__builtin_trap();
 		}
+		/* a filtered copy (every other entry) reads back as exactly the kept entries */
+		size_t len = 0, kept = 0;
+		uint8_t *out = qn_ldcache_write(c, keep_even, c, &len, &kept);
+		qn_ldcache *r = qn_ldcache_parse(out, len, NULL);
+		if (!r || r->n != kept || r->n_bad || r->format != QN_LDCACHE_NEW)
+			__builtin_trap();
+		for (size_t i = 0; i < r->n; i++)
+			if (strcmp(r->entries[i].key, c->entries[2 * i].key) ||
+			    strcmp(r->entries[i].value, c->entries[2 * i].value) ||
+			    r->entries[i].hwcap != c->entries[2 * i].hwcap)
+				__builtin_trap();
+		qn_ldcache_free(r);
+		free(out);
 		qn_ldcache_free(c);
 	}
 	qn_ldconf_file f;
