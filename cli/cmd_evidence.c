@@ -119,8 +119,12 @@ static int option(args_t *a, int c, const char *arg)
 	case O_TEST:
 		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
 	case O_PROBES:
+		return qn_cli_probes_file(&a->probes, arg, false);
 	case O_PFROM:
-		return qn_cli_probes_file(&a->probes, arg, c == O_PFROM);
+		/* the harden report also gives the bundle its profile coverage */
+		if (!a->hreport)
+			a->hreport = arg;
+		return qn_cli_probes_file(&a->probes, arg, true);
 	case O_RUNTIME:
 		a->runtime = arg;
 		return 0;
