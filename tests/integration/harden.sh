@@ -8,7 +8,8 @@
 #   - the package database is honest (every listed package keeps a file, no removed one does)
 #     and Trivy's inventory lists exactly what quench reports kept or trimmed;
 #   - skopeo, umoci and podman accept every --format; config fields and annotations; digests
-#     are reproducible; setuid bits go and /tmp stays sticky; each rule's off switch,
+#     are reproducible; setuid bits go and /tmp stays sticky; every library the hardened
+#     ld.so.cache lists (as ldconfig -p prints it) is in the image; each rule's off switch,
 #     --include/--exclude, exec probes and --test on an image whose command exits at once;
 #   - usage and input errors exit 2 with one line and write nothing;
 #   - SIGINT and SIGTERM during the profile, and --timeout, leave no mount, process, runc
@@ -113,6 +114,32 @@ answers() {
       "$(jq -r ".[$i].body_in // empty" "$2")" "$3.$i"
   done
 }
+# in_root ROOT PATH: whether PATH names a regular file inside the folder ROOT as a process
+# chrooted there would see it (absolute links start at ROOT, ".." stops there)
+in_root() {
+  local root=$1 rest=${2#/} cur="" c t hops=0
+  while [ -n "$rest" ]; do
+    c=${rest%%/*}; [ "$c" = "$rest" ] && rest="" || rest=${rest#*/}
+    case $c in ""|.) continue ;; ..) cur=${cur%/*}; continue ;; esac
+    if [ -L "$root$cur/$c" ]; then
+      hops=$((hops + 1)); [ $hops -gt 40 ] && return 1
+      t=$(readlink "$root$cur/$c")
+      case $t in /*) cur=""; rest=${t#/}${rest:+/$rest} ;; *) rest=$t${rest:+/$rest} ;; esac
+    else
+      cur=$cur/$c
+    fi
+  done
+  [ -f "$root$cur" ] && [ ! -L "$root$cur" ]
+}
+# ldcache_ok ROOT: every library `ldconfig -p -C ROOT/etc/ld.so.cache` lists is in ROOT
+ldcache_ok() {
+  local p missing=0
+  while read -r p; do
+    in_root "$1" "$p" || { echo "# missing: $p"; missing=$((missing + 1)); }
+  done < <(ldconfig -p -C "$1/etc/ld.so.cache" | sed -n 's/^\t.* => //p')
+  [ $missing = 0 ]
+}
+ldcache_count() { ldconfig -p -C "$1/etc/ld.so.cache" | sed -n '1s/ libs found.*//p'; }
 # compare NAME ORIG_TAG HARD_LAYOUT HARD_TAG: independent counts into $T/NAME.cmp.json
 compare() { $HC compare "$(orig "$2")" "$2" "$3" "$4" "$EXTRACT" "$T/$1.report.json" >"$T/$1.cmp.json"; }
 # orig NAME: the original image as quench read it (NAME.oci.tar), as an OCI layout folder
@@ -192,6 +219,15 @@ if harden pyapp "$PY" --format docker-archive -o "$T/pyapp.docker.tar" --probes 
   check "pyapp: skopeo reads the docker-archive" test -s "$T/pyapp-h/index.json"
   unpack "$(orig pyapp)" "$(orig_tag pyapp)" "$T/b-orig" && unpack "$T/pyapp-h" h "$T/b-hard"
   check "pyapp: umoci unpacks the hardened image" test -d "$T/b-hard/rootfs/srv"
+  if have ldconfig; then
+    check "pyapp: every ld.so.cache entry names a library the hardened image has" ldcache_ok "$T/b-hard/rootfs"
+    nb=$(ldcache_count "$T/b-orig/rootfs") na=$(ldcache_count "$T/b-hard/rootfs")
+    check "pyapp: the original cache had more entries ($nb > $na)" test "${nb:-0}" -gt "${na:-0}"
+    check "pyapp: the report counts the cache entries before and after" \
+      jqc ".keep.ld_so_cache | .entries_before == ${nb:-0} and .entries_after == ${na:-0} and .rewritten" "$T/pyapp.report.json"
+  else
+    skip "pyapp: ld.so.cache entries" "ldconfig is not installed"
+  fi
   start "$T/b-orig" "qnh-$$-po"; start "$T/b-hard" "qnh-$$-ph"
   po=$(pid_of "qnh-$$-po") ph=$(pid_of "qnh-$$-ph")
   answers "$po" "$PROBES" "$T/po" >"$T/po.codes"
