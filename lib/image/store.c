@@ -3,6 +3,7 @@
  * are refused, because two tools could pick different copies of "manifest.json". */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct qn_store {
 	size_t n, cap;
 	int *fds; /* fds opened for folder blobs, closed with the store */
 	size_t n_fds;
+	pthread_mutex_t fds_mu; /* layers are located from several worker threads at once */
 };
 
 const char *qn_store_name(const qn_store *s)
@@ -46,6 +48,7 @@ qn_store *qn_store_open_dir(const char *dir, qn_error **err)
 	s->name = xstrdup(dir);
 	s->dirfd = fd;
 	s->fd = -1;
+	pthread_mutex_init(&s->fds_mu, NULL);
 	return s;
 }
 
@@ -60,6 +63,7 @@ void qn_store_free(qn_store *s)
 	for (size_t i = 0; i < s->n_fds; i++)
 		close(s->fds[i]);
 	free(s->fds);
+	pthread_mutex_destroy(&s->fds_mu);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->m[i].name);
 		free(s->m[i].link);
@@ -255,6 +259,7 @@ qn_store *qn_store_open_tar(const char *path, uint64_t max_members, qn_error **e
 	qn_store *s = xcalloc(1, sizeof(*s));
 	s->name = xstrdup(path);
 	s->dirfd = -1;
+	pthread_mutex_init(&s->fds_mu, NULL);
 	s->fd = -1;
 	qn_comp comp = qn_comp_detect(head, (size_t)got, err);
 	if (comp == QN_COMP_UNKNOWN) {
@@ -340,8 +345,11 @@ int qn_store_locate(qn_store *s, const char *name, qn_blob_loc *out, qn_error **
 		close(fd);
 		return qn_error_set(err, QN_ERR_INPUT, "%s/%s: not a regular file", s->name, name);
 	}
+	/* worker threads locate their layers concurrently: the list of open fds is shared */
+	pthread_mutex_lock(&s->fds_mu);
 	s->fds = xreallocarray(s->fds, s->n_fds + 1, sizeof(int));
 	s->fds[s->n_fds++] = fd;
+	pthread_mutex_unlock(&s->fds_mu);
 	out->fd = fd;
 	out->off = 0;
 	out->size = (uint64_t)st.st_size;
