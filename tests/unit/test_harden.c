@@ -1,4 +1,4 @@
-/* harden module: globs, the keep walk, package fates and the honest dpkg database, on a small
+/* harden module: globs, the keep walk, package fates and the honest dpkg and apk databases, on small
  * merged-/usr root folder built by the test (dir: source, no runtime needed). */
 #include <sys/stat.h>
 
@@ -173,10 +173,105 @@ static void test_shipped_link(void)
 	qn_error_free(err);
 }
 
+/* Runs the package steps over root folder DIR with KEEP kept by the profile. */
+static bool harden_pkgs(qn_hardening *h, qn_image **img, const char *dir, const char *const *keep)
+{
+	qn_error *err = NULL;
+	_cleanup_free_ char *ref = xasprintf("dir:%s", dir);
+	*img = qn_image_open(ref, NULL, &err);
+	CHECK(*img);
+	if (!*img) {
+		qn_error_free(err);
+		return false;
+	}
+	qn_tree_opts to = {.capture = qn_inventory_capture};
+	h->img = *img;
+	h->tree = qn_tree_build(*img, &to, &err);
+	h->inv = h->tree ? qn_inventory_build(h->tree, &err) : NULL;
+	CHECK(h->inv);
+	qn_error_free(err);
+	if (!h->inv)
+		return false;
+	qn_keep_init(&h->keep, h->tree);
+	for (size_t i = 0; keep[i]; i++)
+		CHECK(qn_keep_path(&h->keep, keep[i], true, "profile"));
+	qn_harden_package_states(h);
+	qn_harden_keep_package_metadata(h);
+	qn_harden_package_states(h);
+	qn_harden_rewrite_pkgdb(h);
+	return true;
+}
+
+#define APK(name, file) "P:" name "\nV:1.0-r0\nA:x86_64\no:" name "\nL:MIT\nF:bin\nR:" file "\n\n"
+
+/* apk: the record of a package with no file left leaves lib/apk/db/installed; the others stay
+ * byte for byte, in their order. */
+static void test_apk_db(void)
+{
+	mkdir("apkroot", 0755);
+	put("apkroot/etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n");
+	put("apkroot/bin/busybox", "x");
+	put("apkroot/bin/sh2", "x");
+	put("apkroot/bin/keepme", "x");
+	put("apkroot/lib/apk/db/installed", APK("busybox", "busybox") APK("sh2", "sh2") APK("keepme", "keepme"));
+	qn_harden_opts o = {.rules = QN_RULE_ALL};
+	qn_hardening h = {.o = &o, .rootfd = -1, .exit_status = -1};
+	qn_image *img = NULL;
+	static const char *const keep[] = {"bin/busybox", "bin/keepme", NULL};
+	if (harden_pkgs(&h, &img, "apkroot", keep)) {
+		const qn_pkg_state *bb = state_of(&h, "busybox"), *sh = state_of(&h, "sh2");
+		CHECK(bb && bb->state == QN_PKG_KEPT);
+		CHECK(sh && sh->state == QN_PKG_REMOVED);
+		const qn_blob *db = qn_harden_content(&h, "lib/apk/db/installed");
+		CHECK(db);
+		if (db) {
+			_cleanup_free_ char *text = xstrndup((const char *)db->data, db->len);
+			CHECK_STR(text, APK("busybox", "busybox") APK("keepme", "keepme"));
+		}
+		CHECK(qn_keep_has(&h.keep, "lib/apk/db/installed"));
+	}
+	clear(&h);
+	qn_image_free(img);
+}
+
+/* distroless status.d: a removed package's paragraph file and its md5sums leave the image; a
+ * kept package keeps both. */
+static void test_status_d(void)
+{
+	mkdir("dlroot", 0755);
+	put("dlroot/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
+	put("dlroot/usr/share/zoneinfo/UTC", "TZif");
+	put("dlroot/etc/debian_version", "12.8\n");
+	put("dlroot/var/lib/dpkg/status.d/tzdata", PARA("tzdata", ""));
+	put("dlroot/var/lib/dpkg/status.d/tzdata.md5sums",
+	    "0123456789abcdef0123456789abcdef  usr/share/zoneinfo/UTC\n");
+	put("dlroot/var/lib/dpkg/status.d/base-files", PARA("base-files", ""));
+	put("dlroot/var/lib/dpkg/status.d/base-files.md5sums",
+	    "0123456789abcdef0123456789abcdef  etc/debian_version\n");
+	qn_harden_opts o = {.rules = QN_RULE_ALL};
+	qn_hardening h = {.o = &o, .rootfd = -1, .exit_status = -1};
+	qn_image *img = NULL;
+	static const char *const keep[] = {"etc/debian_version", NULL};
+	if (harden_pkgs(&h, &img, "dlroot", keep)) {
+		const qn_pkg_state *tz = state_of(&h, "tzdata"), *bf = state_of(&h, "base-files");
+		CHECK(tz && tz->state == QN_PKG_REMOVED);
+		CHECK(bf && bf->state == QN_PKG_KEPT);
+		CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/status.d/tzdata"));
+		CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/status.d/tzdata.md5sums"));
+		CHECK(qn_strset_has(&h.dropped_db, "var/lib/dpkg/status.d/tzdata"));
+		CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/status.d/base-files"));
+		CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/status.d/base-files.md5sums"));
+	}
+	clear(&h);
+	qn_image_free(img);
+}
+
 int main(void)
 {
 	TAP_RUN(test_glob);
 	TAP_RUN(test_packages);
 	TAP_RUN(test_shipped_link);
+	TAP_RUN(test_apk_db);
+	TAP_RUN(test_status_d);
 	return tap_done();
 }
