@@ -1,5 +1,6 @@
-/* harden module: globs, the keep walk, package fates and the honest dpkg and apk databases, on small
- * merged-/usr root folder built by the test (dir: source, no runtime needed). */
+/* harden module: globs, the keep walk, package fates and the honest dpkg and apk databases, on
+ * small root folders built by the test (merged /usr, apk, distroless status.d; dir: source, no
+ * runtime needed). */
 #include <sys/stat.h>
 
 #include "harden/harden_int.h"
