@@ -136,6 +136,40 @@ static int parse_args(int argc, char **argv, qn_image_opts *io, sbom_format *fmt
 	return 0;
 }
 
+/* json_dumpf writes token by token through stdio's locked fwrite; gather the pieces here. */
+typedef struct {
+	FILE *fp;
+	size_t len;
+	char buf[1 << 16];
+} dump_buf;
+
+static int dump_piece(const char *p, size_t n, void *ud)
+{
+	dump_buf *b = ud;
+	if (b->len + n > sizeof(b->buf)) {
+		if (b->len && fwrite_unlocked(b->buf, 1, b->len, b->fp) != b->len)
+			return -1;
+		b->len = 0;
+		if (n > sizeof(b->buf))
+			return fwrite_unlocked(p, 1, n, b->fp) == n ? 0 : -1;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int dump_json(const json_t *doc, FILE *fp)
+{
+	dump_buf *b = xmalloc(sizeof(*b));
+	b->fp = fp;
+	b->len = 0;
+	int rc = json_dump_callback(doc, dump_piece, b, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	if (rc == 0 && b->len && fwrite_unlocked(b->buf, 1, b->len, fp) != b->len)
+		rc = -1;
+	free(b);
+	return rc;
+}
+
 static int write_doc(const char *out_path, sbom_format fmt, const qn_image *img, const qn_inventory *inv)
 {
 	json_t *doc = fmt == F_CDX    ? qn_report_cyclonedx(img, inv)
@@ -149,7 +183,7 @@ static int write_doc(const char *out_path, sbom_format fmt, const qn_image *img,
 	else {
 		if (fmt == F_TABLE)
 			print_table(out.fp, doc);
-		else if (json_dumpf(doc, out.fp, JSON_INDENT(2) | JSON_ENCODE_ANY) == 0)
+		else if (dump_json(doc, out.fp) == 0)
 			fputc('\n', out.fp); /* streamed: a CycloneDX BOM with every file is megabytes */
 		if (qn_output_close(&out, &err) < 0)
 			rc = qn_cli_fail(steal_pointer(&err));
