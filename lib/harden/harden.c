@@ -5,10 +5,8 @@
  * every exit path. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -181,25 +179,6 @@ void qn_harden_ldcache(qn_hardening *h)
 	qn_ldcache_free(c);
 }
 
-/* Where the work folder goes: the caller's choice, else $TMPDIR, else /dev/shm when it is a
- * tmpfs with room for four times the unpacked image (the unpacked root is written once, read
- * by the container and removed: on a busy disk that costs more than all the rest of the run),
- * else /tmp. */
-static const char *work_parent(const qn_hardening *h)
-{
-	if (h->o->workdir_parent && *h->o->workdir_parent)
-		return h->o->workdir_parent;
-	const char *env = getenv("TMPDIR");
-	if (env && *env)
-		return env;
-	struct statfs sf;
-	uint64_t need = qn_tree_get_stats(h->tree)->bytes + (64u << 20);
-	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK) == 0 &&
-	    (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize / 4 >= need)
-		return "/dev/shm";
-	return "/tmp";
-}
-
 static int prepare(qn_hardening *h, qn_error **err)
 {
 	double t0 = qn_now();
@@ -210,15 +189,9 @@ static int prepare(qn_hardening *h, qn_error **err)
 	h->inv = qn_inventory_build(h->tree, err);
 	if (!h->inv)
 		return -1;
-	const char *parent = work_parent(h);
-	h->workdir = xasprintf("%s/quench-harden.XXXXXX", parent);
-	if (!mkdtemp(h->workdir)) {
-		int e = errno;
-		free(h->workdir);
-		h->workdir = NULL;
-		return qn_error_errno(err, e, "creating a work folder");
-	}
-	qn_cleanup_register(h->workdir);
+	h->workdir = qn_work_dir_new(h->o->workdir_parent, qn_tree_get_stats(h->tree)->bytes, "quench-harden", err);
+	if (!h->workdir)
+		return -1;
 	h->rootfs = xasprintf("%s/rootfs", h->workdir);
 	qn_info("unpacking %s", qn_image_ref(h->img));
 	if (qn_tree_extract(h->img, h->tree, h->rootfs, err) < 0)

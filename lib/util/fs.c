@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -297,4 +299,26 @@ int qn_write_file_atomic(const char *path, const void *data, size_t len, int mod
 		return -1;
 	}
 	return qn_atomic_commit(&af, err);
+}
+
+char *qn_work_dir_new(const char *parent, uint64_t need, const char *name, qn_error **err)
+{
+	if (!parent || !*parent)
+		parent = getenv("TMPDIR");
+	if (!parent || !*parent) {
+		struct statfs sf;
+		parent = statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK) == 0 &&
+				 (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize / 4 >= need + (64u << 20)
+			     ? "/dev/shm"
+			     : "/tmp";
+	}
+	char *dir = xasprintf("%s/%s.XXXXXX", parent, name);
+	if (!mkdtemp(dir)) {
+		int e = errno;
+		free(dir);
+		qn_error_errno(err, e, "creating a work folder in %s", parent);
+		return NULL;
+	}
+	qn_cleanup_register(dir);
+	return dir;
 }

@@ -141,6 +141,13 @@ int qn_atomic_commit(qn_atomic_file *af, qn_error **err);
 /* Removes the temporary file, if any (safe after commit and on zeroed structs). */
 void qn_atomic_abort(qn_atomic_file *af);
 
+/* Creates a private work folder PARENT/NAME.XXXXXX (mode 0700) and registers it for removal on
+ * interruption. PARENT is the caller's choice when given, else $TMPDIR, else /dev/shm when it
+ * is a writable tmpfs with room for four times NEED bytes (what is unpacked there is written
+ * once, read by a container and removed: on a busy disk that costs more than the rest of the
+ * run), else /tmp. Returns the path (caller frees, removes and unregisters), or NULL. */
+char *qn_work_dir_new(const char *parent, uint64_t need, const char *name, qn_error **err);
+
 /* Registers a path to unlink (or rm -rf) if the process is interrupted by a signal.
  * Used by the CLI's signal handler so an interrupted run leaves nothing half-written. */
 void qn_cleanup_register(const char *path);

@@ -5,8 +5,6 @@
  * every exit path; containers are destroyed by vrun.c as soon as their run ends. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "quench/scan.h"
@@ -51,38 +49,16 @@ static int unpack_side(qn_verifying *v, qn_verify_side *s, qn_error **err)
 	return 0;
 }
 
-/* Where the work folder goes: the caller's choice, else $TMPDIR, else /dev/shm when it is a
- * tmpfs with room for four times both unpacked images (each root is written once, read by its
- * container and removed; on a busy disk the removal alone can take longer than the runs), else
- * /tmp. */
-static const char *work_parent(const qn_verifying *v)
-{
-	if (v->o->workdir_parent && *v->o->workdir_parent)
-		return v->o->workdir_parent;
-	const char *env = getenv("TMPDIR");
-	if (env && *env)
-		return env;
-	struct statfs sf;
-	uint64_t need = qn_tree_get_stats(v->a.tree)->bytes + qn_tree_get_stats(v->b.tree)->bytes + (64u << 20);
-	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC && access("/dev/shm", W_OK) == 0 &&
-	    (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize / 4 >= need)
-		return "/dev/shm";
-	return "/tmp";
-}
-
 static int prepare(qn_verifying *v, qn_error **err)
 {
 	v->norm = qn_verify_norm_new(v->o->normalize, v->o->normalize_regex, v->o->n_normalize_regex, err);
 	if (!v->norm || read_side(&v->a, err) < 0 || read_side(&v->b, err) < 0)
 		return -1;
-	v->workdir = xasprintf("%s/quench-verify.XXXXXX", work_parent(v));
-	if (!mkdtemp(v->workdir)) {
-		int e = errno;
-		free(v->workdir);
-		v->workdir = NULL;
-		return qn_error_errno(err, e, "creating a work folder");
-	}
-	qn_cleanup_register(v->workdir);
+	/* both unpacked roots live there */
+	uint64_t need = qn_tree_get_stats(v->a.tree)->bytes + qn_tree_get_stats(v->b.tree)->bytes;
+	v->workdir = qn_work_dir_new(v->o->workdir_parent, need, "quench-verify", err);
+	if (!v->workdir)
+		return -1;
 	if (unpack_side(v, &v->a, err) < 0 || unpack_side(v, &v->b, err) < 0)
 		return -1;
 	return 0;
