@@ -118,8 +118,10 @@ typedef struct {
 	bool quiet;
 } qn_cli_evidence_opts;
 int qn_cli_evidence_after_harden(const qn_cli_evidence_opts *o);
-/* Loads a PEM private key for signing; an encrypted one takes its password from
- * QUENCH_KEY_PASSWORD (else COSIGN_PASSWORD). */
+/* The password of an encrypted private key: QUENCH_KEY_PASSWORD, else COSIGN_PASSWORD, else NULL. */
+const char *qn_cli_key_password(void);
+/* Loads a PEM private key for signing (PKCS#8, SEC1, encrypted PKCS#8, or cosign's encrypted
+ * format); an encrypted one takes its password from qn_cli_key_password(). */
 struct qn_sign_key *qn_cli_load_signing_key(const char *path, qn_error **err);
 int qn_cmd_keygen(int argc, char **argv);
 int qn_cmd_verify(int argc, char **argv);

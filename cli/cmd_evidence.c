@@ -24,8 +24,8 @@ static const char *help =
     "marked failed, and exits 1. DIR must not exist (or be empty); a failure leaves nothing.\n\n"
     "Options:\n"
     "  -o, --output DIR          the bundle folder (required)\n"
-    "      --key PRIVATE.pem     sign the attestation (ECDSA P-256 or Ed25519 PKCS#8 PEM, e.g. from\n"
-    "                            'quench keygen'); an encrypted key reads its password from\n"
+    "      --key PRIVATE.pem     sign the attestation (ECDSA P-256 or Ed25519: PKCS#8 PEM from\n"
+    "                            'quench keygen', or a cosign key); an encrypted key reads its password from\n"
     "                            QUENCH_KEY_PASSWORD (or COSIGN_PASSWORD). Without it: unsigned.\n"
     "      --db FILE             vulnerability database for the CVE delta\n"
     "      --base IMAGE          base image for the base/app split of CVEs\n"
@@ -268,12 +268,15 @@ static void print_summary(const char *dir, const json_t *v, const qn_sign_key *k
 
 /* Opens and computes everything the bundle needs; what can be refused (the key, the reports,
  * the images) is checked before any container runs. */
-qn_sign_key *qn_cli_load_signing_key(const char *path, qn_error **err)
+const char *qn_cli_key_password(void)
 {
 	const char *pw = getenv("QUENCH_KEY_PASSWORD");
-	if (!pw)
-		pw = getenv("COSIGN_PASSWORD");
-	return qn_key_load_private(path, pw, err);
+	return pw ? pw : getenv("COSIGN_PASSWORD");
+}
+
+qn_sign_key *qn_cli_load_signing_key(const char *path, qn_error **err)
+{
+	return qn_key_load_private(path, qn_cli_key_password(), err);
 }
 
 static int gather(args_t *a, char **argv, state_t *s, qn_error **err)

@@ -4,9 +4,10 @@
 #   scripts/install-deps.sh --test   also everything the tests and benchmarks use
 set -euo pipefail
 BUILD="gcc pkg-config meson ninja-build libjansson-dev libssl-dev zlib1g-dev libzstd-dev
-  libsqlite3-dev libcurl4-openssl-dev libisal-dev ca-certificates"
+  libsqlite3-dev libcurl4-openssl-dev libisal-dev libsodium-dev ca-certificates"
 RUN="runc"
-TEST="clang libclang-rt-14-dev clang-format python3 python3-jsonschema python3-rfc3987 skopeo umoci
+TEST="clang libclang-rt-14-dev clang-format python3 python3-jsonschema python3-rfc3987
+  skopeo umoci golang-golang-x-crypto-dev
   podman docker-registry mmdebstrap isal hyperfine rpm golang-go nginx-light sqlite3 xz-utils
   time curl jq zstd chromium"
 pkgs="$BUILD $RUN"

@@ -50,10 +50,11 @@ const char *qn_key_type_name(qn_key_type t); /* "ecdsa-p256", "ed25519" */
 /* The key id: lowercase hex sha256 of the public key's SubjectPublicKeyInfo DER. Borrowed. */
 const char *qn_key_id(const qn_sign_key *k);
 bool qn_key_has_private(const qn_sign_key *k);
-/* Generates a key pair and writes PREFIX.key (unencrypted PKCS#8 PEM, mode 0600) and PREFIX.pub
- * (SubjectPublicKeyInfo PEM, 0644), each atomically. Refuses to overwrite existing files unless
- * force. */
-int qn_key_generate(qn_key_type t, const char *prefix, bool force, qn_error **err);
+/* Generates a key pair and writes PREFIX.key (mode 0600) and PREFIX.pub (SubjectPublicKeyInfo
+ * PEM, 0644), each atomically. The private key is unencrypted PKCS#8 PEM, or, with a
+ * seal_password (which may be empty), cosign's "ENCRYPTED SIGSTORE PRIVATE KEY". Refuses to
+ * overwrite existing files unless force. */
+int qn_key_generate(qn_key_type t, const char *prefix, bool force, const char *seal_password, qn_error **err);
 
 /* ---- DSSE (Dead Simple Signing Envelope v1) ---- */
 

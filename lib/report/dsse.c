@@ -115,20 +115,35 @@ qn_sign_key *qn_key_parse_private(const uint8_t *pem, size_t len, const char *pa
 {
 	if (len > INT32_MAX)
 		return qn_error_set(err, QN_ERR_LIMIT, "private key: too large"), NULL;
-	if (memmem(pem, len, "ENCRYPTED SIGSTORE PRIVATE KEY", 30))
-		return qn_error_set(err, QN_ERR_INPUT,
-				    "private key: cosign's own encrypted format is not read; export it as PKCS#8 "
-				    "(\"PRIVATE KEY\") or make a key with 'quench keygen'"),
-		       NULL;
+	if (qn_sigstore_key_is(pem, len)) {
+		size_t n = 0;
+		uint8_t *der = qn_sigstore_key_open(pem, len, password, &n, err);
+		if (!der)
+			return NULL;
+		const unsigned char *p = der;
+		EVP_PKEY *pkey = n <= INT32_MAX ? d2i_AutoPrivateKey(NULL, &p, (long)n) : NULL;
+		bool whole = p == der + n;
+		OPENSSL_cleanse(der, n);
+		free(der);
+		if (!pkey || !whole) {
+			EVP_PKEY_free(pkey);
+			return qn_error_set(err, QN_ERR_INPUT,
+					    "cosign private key: the decrypted key is not PKCS#8 DER"),
+			       NULL;
+		}
+		return wrap_key(pkey, true, "cosign private key", err);
+	}
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)password);
 	BIO_free(bio);
 	if (!pkey) {
 		char b[256];
 		bool enc = memmem(pem, len, "ENCRYPTED", 9) != NULL;
-		return qn_error_set(err, QN_ERR_INPUT, "private key: %s",
-				    enc && !password ? "encrypted, and no password given (QUENCH_KEY_PASSWORD)"
-						     : ossl_reason(b)),
+		return qn_error_set(
+			   err, QN_ERR_INPUT, "private key: %s",
+			   enc && !password
+			       ? "encrypted, and no password given (set QUENCH_KEY_PASSWORD or COSIGN_PASSWORD)"
+			       : ossl_reason(b)),
 		       NULL;
 	}
 	return wrap_key(pkey, true, "private key", err);
@@ -196,6 +211,20 @@ bool qn_key_has_private(const qn_sign_key *k)
 	return k->priv;
 }
 
+/* The private key in cosign's encrypted format. */
+static char *sealed_pem(EVP_PKEY *pkey, const char *password, size_t *len, qn_error **err)
+{
+	unsigned char *der = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(pkey); /* cosign reads PKCS#8, not SEC1 */
+	int n = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &der) : -1;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	if (n <= 0)
+		return qn_error_set(err, QN_ERR_RUNTIME, "encoding the key as PKCS#8 failed"), NULL;
+	char *pem = qn_sigstore_key_seal(der, (size_t)n, password, len, err);
+	OPENSSL_clear_free(der, (size_t)n);
+	return pem;
+}
+
 /* PEM text of the key: private (PKCS#8, unencrypted) or public (SubjectPublicKeyInfo). */
 static char *key_pem(EVP_PKEY *pkey, bool priv, size_t *len)
 {
@@ -214,7 +243,7 @@ static char *key_pem(EVP_PKEY *pkey, bool priv, size_t *len)
 	return out;
 }
 
-int qn_key_generate(qn_key_type t, const char *prefix, bool force, qn_error **err)
+int qn_key_generate(qn_key_type t, const char *prefix, bool force, const char *seal_password, qn_error **err)
 {
 	_cleanup_free_ char *kpath = xasprintf("%s.key", prefix);
 	_cleanup_free_ char *ppath = xasprintf("%s.pub", prefix);
@@ -230,11 +259,14 @@ int qn_key_generate(qn_key_type t, const char *prefix, bool force, qn_error **er
 				    ossl_reason(b));
 	}
 	size_t klen = 0, plen = 0;
-	char *kpem = key_pem(pkey, true, &klen);
+	char *kpem = seal_password ? sealed_pem(pkey, seal_password, &klen, err) : key_pem(pkey, true, &klen);
 	_cleanup_free_ char *ppem = key_pem(pkey, false, &plen);
 	EVP_PKEY_free(pkey);
 	int rc = -1;
-	if (!kpem || !ppem)
+	if (!kpem) {
+		if (!seal_password) /* sealing says itself what failed */
+			qn_error_set(err, QN_ERR_RUNTIME, "encoding the %s key as PEM failed", qn_key_type_name(t));
+	} else if (!ppem)
 		qn_error_set(err, QN_ERR_RUNTIME, "encoding the %s key as PEM failed", qn_key_type_name(t));
 	/* the private key first, with mode 0600 from its creation: it is never readable by others */
 	else if (qn_write_file_atomic(kpath, kpem, klen, 0600, err) == 0 &&

@@ -13,6 +13,13 @@ char *qn_base64_encode(const uint8_t *p, size_t n);
 /* Standard or URL-safe, padded or not; NULL when s is not base64. Caller frees. */
 uint8_t *qn_base64_decode(const char *s, size_t *out_len);
 
+/* cosign's encrypted private key format (sigstore_key.c). _is: whether the PEM text holds such
+ * a block. _open: the PKCS#8 DER inside (caller cleanses and frees), password may be empty but
+ * not NULL. _seal: the PEM text of DER under password, as cosign writes it (caller frees). */
+bool qn_sigstore_key_is(const uint8_t *pem, size_t len);
+uint8_t *qn_sigstore_key_open(const uint8_t *pem, size_t len, const char *password, size_t *der_len, qn_error **err);
+char *qn_sigstore_key_seal(const uint8_t *der, size_t n, const char *password, size_t *pem_len, qn_error **err);
+
 /* Defensive access to documents whose keys may grow: a missing or mistyped value reads as
  * the default. p is a dotted path ("cves.before.total"). */
 const json_t *qn_ev_get(const json_t *j, const char *path);

@@ -18,7 +18,8 @@ static qn_sign_key *fixed_key(void)
 			__builtin_trap();
 		char *prefix = xasprintf("%s/k", dir), *pub = xasprintf("%s/k.pub", dir),
 		     *priv = xasprintf("%s/k.key", dir);
-		if (qn_key_generate(QN_KEY_ED25519, prefix, false, NULL) < 0 || !(k = qn_key_load_public(pub, NULL)))
+		if (qn_key_generate(QN_KEY_ED25519, prefix, false, NULL, NULL) < 0 ||
+		    !(k = qn_key_load_public(pub, NULL)))
 			__builtin_trap();
 		unlink(pub);
 		unlink(priv);

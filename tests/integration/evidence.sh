@@ -1,6 +1,7 @@
 #!/bin/bash
 # quench keygen, quench evidence and quench evidence verify, checked by independent tools:
 #   - key pairs of both types (PKCS#8 / SubjectPublicKeyInfo PEM read by the openssl command line,
+#     and cosign's encrypted format read and written by a Go implementation in cosignkey.go,
 #     private key mode 0600, key id = sha256 of the public key DER);
 #   - a bundle from a ready verify document (tests/golden/evidence/verify.json) over two real
 #     images: every file present, OpenVEX, CycloneDX and SPDX valid under the official schemas,
@@ -133,6 +134,44 @@ check "openssl verifies the Ed25519 signature over the PAE" \
 expect_exit 0 "evidence verify accepts the Ed25519 bundle" "$Q" evidence verify "$B2" --key "$T/ed.pub"
 expect_exit 1 "the ECDSA key does not verify the Ed25519 bundle" "$Q" evidence verify "$B2" --key "$T/ec.pub"
 stderr_has "signature" "the failure names the signature"
+# ---- cosign's encrypted key format, against an implementation of it in Go on the primitives
+# cosign uses (golang.org/x/crypto scrypt and nacl/secretbox), none shared with quench ----
+GOX=/usr/share/gocode/src/golang.org/x/crypto
+if ! have go || [ ! -d "$GOX/nacl/secretbox" ]; then
+  skip "cosign key format" "go or golang-golang-x-crypto-dev missing"
+elif ! (cd "$T" && env GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE="$T/gocache" GOTOOLCHAIN=local \
+  go build -o "$T/cosignkey" "$SRC_ROOT/tests/integration/cosignkey.go") >"$T/go.log" 2>&1; then
+  not_ok "building the Go cosign key reader"; sed 's/^/#   /' "$T/go.log" | tail -5
+else
+  expect_exit 0 "keygen --format cosign" env COSIGN_PASSWORD=pw "$Q" keygen --format cosign -o "$T/cos"
+  check "the key is an ENCRYPTED SIGSTORE PRIVATE KEY" grep -qx -- "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----" "$T/cos.key"
+  check "Go decrypts it (scrypt, secretbox), reads PKCS#8 P-256 and finds its public key in cos.pub" \
+    sh -c "COSIGN_PASSWORD=pw '$T/cosignkey' open '$T/cos.key' '$T/cos.pub' | grep -qx ecdsa-P-256"
+  check "Go refuses it under another password" sh -c "! COSIGN_PASSWORD=pw2 '$T/cosignkey' open '$T/cos.key' '$T/cos.pub' 2>/dev/null"
+  expect_exit 0 "keygen --format cosign with an empty password, Ed25519" \
+    env COSIGN_PASSWORD= "$Q" keygen --format cosign --type ed25519 -o "$T/cose"
+  check "Go reads the Ed25519 key under the empty password" \
+    sh -c "COSIGN_PASSWORD= '$T/cosignkey' open '$T/cose.key' '$T/cose.pub' | grep -qx ed25519"
+  expect_exit 2 "keygen --format cosign without a password set" env -u COSIGN_PASSWORD -u QUENCH_KEY_PASSWORD \
+    "$Q" keygen --format cosign -o "$T/cosx"
+  check "and writes no key" test ! -e "$T/cosx.key"
+  # the other way: a key openssl made, sealed by Go, signs a bundle; openssl checks the signature
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/o.pem" 2>/dev/null
+  openssl pkey -in "$T/o.pem" -pubout -out "$T/o.pub"
+  COSIGN_PASSWORD=s3 "$T/cosignkey" seal "$T/o.pem" "$T/o.cos"
+  B3=$T/bundle-cosign
+  expect_exit 0 "evidence signed with a cosign key sealed in Go" \
+    env COSIGN_PASSWORD=s3 "$Q" evidence "$ORIG" "$OTHER" --verify-report "$GOLDEN" --key "$T/o.cos" -o "$B3"
+  kid=$(pae "$B3/attestation.dsse.json" "$T/pae3.bin" "$T/sig3.bin")
+  check "its keyid is that of openssl's public key" test "$kid" = "$(keyid "$T/o.pub")"
+  check "openssl verifies that signature" openssl dgst -sha256 -verify "$T/o.pub" -signature "$T/sig3.bin" "$T/pae3.bin"
+  expect_exit 0 "evidence verify accepts it" "$Q" evidence verify "$B3" --key "$T/o.pub"
+  expect_exit 2 "a wrong password for a cosign key is bad input" \
+    env COSIGN_PASSWORD=nope "$Q" evidence "$ORIG" "$OTHER" --verify-report "$GOLDEN" --key "$T/o.cos" -o "$T/b4"
+  stderr_has "o.cos: cosign private key: wrong password" "the error names the key file and the cause"
+  check "and nothing is written" test ! -e "$T/b4"
+fi
+
 check "the same inputs give the same bundle files (deterministic)" sh -c \
   "cd '$B' && sha256sum report.json report.html vex.openvex.json compliance.json methodology.md sbom-*.json >'$T/a.sum' && cd '$B2' && sha256sum -c --quiet '$T/a.sum'"
 

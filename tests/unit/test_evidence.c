@@ -1,5 +1,5 @@
 /* Unit tests for the evidence documents: DSSE PAE, base64, keys (both types, encrypted PKCS#8,
- * refused curves), signatures, envelopes, the OCI purl, OpenVEX, the compliance map, HTML
+ * cosign's encrypted format, refused curves), signatures, envelopes, the OCI purl, OpenVEX, the compliance map, HTML
  * escaping and the page, the in-toto statement, and the bundle writer and checker (every
  * changed byte fails). */
 #include <dirent.h>
@@ -112,11 +112,11 @@ static void test_base64(void)
 static void sign_roundtrip(qn_key_type t)
 {
 	qn_error *err = NULL;
-	CHECK(qn_key_generate(t, "k", false, &err) == 0);
+	CHECK(qn_key_generate(t, "k", false, NULL, &err) == 0);
 	struct stat st;
 	CHECK(stat("k.key", &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(stat("k.pub", &st) == 0 && (st.st_mode & 0777) == 0644);
-	CHECK(qn_key_generate(t, "k", false, &err) < 0); /* never overwrites by accident */
+	CHECK(qn_key_generate(t, "k", false, NULL, &err) < 0); /* never overwrites by accident */
 	CHECK_CONTAINS(err ? err->msg : NULL, "exists");
 	qn_error_free(err);
 	err = NULL;
@@ -223,11 +223,108 @@ static void test_key_formats(void)
 	qn_error_free(err);
 }
 
+/* A cosign key whose JSON body is TEXT (any bytes), as PEM. */
+static char *cosign_pem(const char *text)
+{
+	_cleanup_free_ char *b64 = qn_base64_encode((const uint8_t *)text, strlen(text));
+	return xasprintf("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n%s\n-----END ENCRYPTED SIGSTORE PRIVATE "
+			 "KEY-----\n",
+			 b64);
+}
+
+static void expect_cosign_refused(const char *pem, const char *pw, const char *why)
+{
+	qn_error *err = NULL;
+	qn_sign_key *k = qn_key_parse_private((const uint8_t *)pem, strlen(pem), pw, &err);
+	CHECK(!k);
+	CHECK(err && err->kind == QN_ERR_INPUT);
+	CHECK_CONTAINS(err ? err->msg : NULL, why);
+	qn_key_free(k);
+	qn_error_free(err);
+}
+
+/* cosign's "ENCRYPTED SIGSTORE PRIVATE KEY": keygen writes it, the key reads back with the right
+ * password (also an empty one), and a wrong password, a changed byte or scrypt costs that cosign
+ * does not write are refused by name. */
+static void test_cosign_key(void)
+{
+	qn_error *err = NULL;
+	CHECK(qn_key_generate(QN_KEY_ECDSA_P256, "cos", false, "pw", &err) == 0);
+	CHECK(qn_key_generate(QN_KEY_ED25519, "cose", false, "", &err) == 0);
+	size_t n = 0, m = 0;
+	_cleanup_free_ char *pem = qn_read_file("cos.key", 1 << 16, &n, &err);
+	_cleanup_free_ char *pem2 = qn_read_file("cose.key", 1 << 16, &m, &err);
+	CHECK(pem && pem2);
+	if (!pem || !pem2)
+		return;
+	CHECK(qn_str_has_prefix(pem, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+	qn_sign_key *k = qn_key_parse_private((const uint8_t *)pem, n, "pw", &err);
+	qn_sign_key *pub = qn_key_load_public("cos.pub", &err);
+	CHECK(k && pub && qn_key_get_type(k) == QN_KEY_ECDSA_P256);
+	if (k && pub)
+		CHECK_STR(qn_key_id(k), qn_key_id(pub));
+	qn_key_free(k);
+	qn_key_free(pub);
+	k = qn_key_parse_private((const uint8_t *)pem2, m, "", &err);
+	CHECK(k && qn_key_get_type(k) == QN_KEY_ED25519);
+	qn_key_free(k);
+	expect_cosign_refused(pem, "wrong", "wrong password");
+	expect_cosign_refused(pem, NULL, "COSIGN_PASSWORD");
+	/* one changed byte of the ciphertext: the secretbox tag no longer matches */
+	size_t jl = 0;
+	char *body = xstrndup(pem + 46, n - 46 - 45);
+	size_t w = 0;
+	for (size_t i = 0; body[i]; i++)
+		if (body[i] != '\n')
+			body[w++] = body[i];
+	body[w] = 0;
+	_cleanup_free_ uint8_t *json = qn_base64_decode(body, &jl);
+	free(body);
+	CHECK(json);
+	if (json) {
+		_cleanup_free_ char *text = xstrndup((const char *)json, jl);
+		char *ct = strstr(text, "\"ciphertext\":\"");
+		CHECK(ct);
+		if (ct) {
+			ct[14] = ct[14] == 'A' ? 'B' : 'A';
+			_cleanup_free_ char *bad = cosign_pem(text);
+			expect_cosign_refused(bad, "pw", "wrong password, or the key file is corrupt");
+		}
+	}
+	static const char *const salt = "\"salt\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"";
+	static const char *const tail =
+	    "\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
+	    "\"ciphertext\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}";
+	struct {
+		const char *params, *why;
+	} bad[] = {
+	    {"\"N\":1099511627776,\"r\":8,\"p\":1", "unsupported scrypt parameters"},
+	    {"\"N\":32768,\"r\":9,\"p\":1", "unsupported scrypt parameters"},
+	    {"\"N\":-1,\"r\":8,\"p\":1", "N"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_free_ char *text =
+		    xasprintf("{\"kdf\":{\"name\":\"scrypt\",\"params\":{%s},%s},%s", bad[i].params, salt, tail);
+		_cleanup_free_ char *p = cosign_pem(text);
+		expect_cosign_refused(p, "pw", bad[i].why);
+	}
+	_cleanup_free_ char *argon =
+	    xasprintf("{\"kdf\":{\"name\":\"argon2\",\"params\":{\"N\":32768,\"r\":8,\"p\":1},%s},%s", salt, tail);
+	_cleanup_free_ char *p1 = cosign_pem(argon);
+	expect_cosign_refused(p1, "pw", "key derivation \"argon2\" is not supported");
+	_cleanup_free_ char *p2 = cosign_pem("{\"kdf\":[]}");
+	expect_cosign_refused(p2, "pw", "must be objects");
+	_cleanup_free_ char *p3 = cosign_pem("not json");
+	expect_cosign_refused(p3, "pw", "cosign private key");
+	const char trunc[] = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJ9\n";
+	expect_cosign_refused(trunc, "pw", "END ENCRYPTED SIGSTORE PRIVATE KEY");
+}
+
 static void test_envelope(void)
 {
 	qn_error *err = NULL;
-	CHECK(qn_key_generate(QN_KEY_ED25519, "e", false, &err) == 0);
-	CHECK(qn_key_generate(QN_KEY_ECDSA_P256, "o", false, &err) == 0);
+	CHECK(qn_key_generate(QN_KEY_ED25519, "e", false, NULL, &err) == 0);
+	CHECK(qn_key_generate(QN_KEY_ECDSA_P256, "o", false, NULL, &err) == 0);
 	qn_sign_key *priv = qn_key_load_private("e.key", NULL, &err), *pub = qn_key_load_public("e.pub", &err),
 		    *other = qn_key_load_public("o.pub", &err);
 	CHECK(priv && pub && other);
@@ -556,7 +653,7 @@ static void test_bundle(void)
 {
 	json_t *v = load_fixture();
 	qn_error *err = NULL;
-	CHECK(qn_key_generate(QN_KEY_ECDSA_P256, "k", false, &err) == 0);
+	CHECK(qn_key_generate(QN_KEY_ECDSA_P256, "k", false, NULL, &err) == 0);
 	qn_sign_key *priv = qn_key_load_private("k.key", NULL, &err), *pub = qn_key_load_public("k.pub", &err);
 	CHECK(priv && pub);
 	if (!priv || !pub)
@@ -648,6 +745,7 @@ int main(void)
 	TAP_RUN(test_sign_ecdsa);
 	TAP_RUN(test_sign_ed25519);
 	TAP_RUN(test_key_formats);
+	TAP_RUN(test_cosign_key);
 	TAP_RUN(test_envelope);
 	TAP_RUN(test_purl);
 	TAP_RUN(test_vex);
