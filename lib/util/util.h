@@ -15,8 +15,18 @@
 #include "quench/error.h"
 
 #define QN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define QN_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define QN_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* Each argument is evaluated once (a call such as QN_MAX(run(), 0) must not run twice); the
+ * temporaries get names of their own per use, so the macros nest without shadowing. */
+#define QN_CAT_(a, b) a##b
+#define QN_CAT(a, b) QN_CAT_(a, b)
+#define QN_PICK_(a, b, op, u)                                                               \
+	__extension__({                                                                     \
+		__typeof__(a) QN_CAT(qn_a_, u) = (a);                                       \
+		__typeof__(b) QN_CAT(qn_b_, u) = (b);                                       \
+		QN_CAT(qn_a_, u) op QN_CAT(qn_b_, u) ? QN_CAT(qn_a_, u) : QN_CAT(qn_b_, u); \
+	})
+#define QN_MIN(a, b) QN_PICK_(a, b, <, __COUNTER__)
+#define QN_MAX(a, b) QN_PICK_(a, b, >, __COUNTER__)
 #define QN_UNUSED __attribute__((unused))
 #define QN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 

@@ -156,6 +156,28 @@ static void test_atomic(void)
 	CHECK(system("test -z \"$(ls -A | grep -v out.txt)\"") == 0); /* no temporary left */
 }
 
+static int calls;
+static int counted(int v)
+{
+	calls++;
+	return v;
+}
+
+/* QN_MIN and QN_MAX evaluate each argument once, nest, and keep C's arithmetic conversions. */
+static void test_min_max(void)
+{
+	calls = 0;
+	CHECK_INT(QN_MAX(counted(3), 0), 3);
+	CHECK_INT(QN_MIN(counted(3), counted(5)), 3);
+	CHECK_INT(calls, 3);
+	CHECK_INT(QN_MAX(QN_MIN(7, 9), QN_MAX(2, 4)), 7);
+	size_t big = (size_t)1 << 40;
+	CHECK(QN_MIN(big, (uint64_t)UINT32_MAX) == UINT32_MAX);
+	int i = 0;
+	CHECK_INT(QN_MAX(i++, -1), 0);
+	CHECK_INT(i, 1);
+}
+
 int main(void)
 {
 	TAP_RUN(test_strset);
@@ -163,6 +185,7 @@ int main(void)
 	TAP_RUN(test_sizes_and_digests);
 	TAP_RUN(test_json_limits);
 	TAP_RUN(test_quote);
+	TAP_RUN(test_min_max);
 	TAP_RUN(test_atomic);
 	return tap_done();
 }
