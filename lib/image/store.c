@@ -27,9 +27,16 @@ struct qn_store {
 	char *tmp_path; /* decompressed copy of a compressed archive */
 	member *m;
 	size_t n, cap;
-	int *fds; /* fds opened for folder blobs, closed with the store */
-	size_t n_fds;
-	pthread_mutex_t fds_mu; /* layers are located from several worker threads at once */
+	/* Folder stores: each blob is opened once and its fd kept until the store is freed, so that
+	 * every later read of a name (a layer read again, by verify or harden) reads the file that
+	 * was verified first, even if the folder changes meanwhile. */
+	struct {
+		char *name;
+		int fd;
+		uint64_t size;
+	} * open;
+	size_t n_open;
+	pthread_mutex_t open_mu; /* layers are located from several worker threads at once */
 };
 
 const char *qn_store_name(const qn_store *s)
@@ -48,7 +55,7 @@ qn_store *qn_store_open_dir(const char *dir, qn_error **err)
 	s->name = xstrdup(dir);
 	s->dirfd = fd;
 	s->fd = -1;
-	pthread_mutex_init(&s->fds_mu, NULL);
+	pthread_mutex_init(&s->open_mu, NULL);
 	return s;
 }
 
@@ -60,10 +67,12 @@ void qn_store_free(qn_store *s)
 		close(s->dirfd);
 	if (s->fd >= 0)
 		close(s->fd);
-	for (size_t i = 0; i < s->n_fds; i++)
-		close(s->fds[i]);
-	free(s->fds);
-	pthread_mutex_destroy(&s->fds_mu);
+	for (size_t i = 0; i < s->n_open; i++) {
+		close(s->open[i].fd);
+		free(s->open[i].name);
+	}
+	free(s->open);
+	pthread_mutex_destroy(&s->open_mu);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->m[i].name);
 		free(s->m[i].link);
@@ -259,7 +268,7 @@ qn_store *qn_store_open_tar(const char *path, uint64_t max_members, qn_error **e
 	qn_store *s = xcalloc(1, sizeof(*s));
 	s->name = xstrdup(path);
 	s->dirfd = -1;
-	pthread_mutex_init(&s->fds_mu, NULL);
+	pthread_mutex_init(&s->open_mu, NULL);
 	s->fd = -1;
 	qn_comp comp = qn_comp_detect(head, (size_t)got, err);
 	if (comp == QN_COMP_UNKNOWN) {
@@ -330,30 +339,48 @@ static int locate_member(qn_store *s, const char *name, qn_blob_loc *out, qn_err
 	return qn_error_set(err, QN_ERR_INPUT, "%s: member \"%s\": too many levels of links", s->name, name);
 }
 
-int qn_store_locate(qn_store *s, const char *name, qn_blob_loc *out, qn_error **err)
+/* A folder store's blob: the fd opened earlier for this name, or a new one kept from now on. */
+static int locate_file(qn_store *s, const char *name, qn_blob_loc *out, qn_error **err)
 {
-	if (s->dirfd < 0)
-		return locate_member(s, name, out, err);
+	int rc = 0;
+	pthread_mutex_lock(&s->open_mu);
+	for (size_t i = 0; i < s->n_open; i++)
+		if (!strcmp(s->open[i].name, name)) {
+			out->fd = s->open[i].fd;
+			out->off = 0;
+			out->size = s->open[i].size;
+			goto done;
+		}
 	int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return qn_error_set(err, QN_ERR_NOTFOUND, "%s: no file \"%s\"", s->name, name);
-		return qn_error_errno(err, errno, "%s/%s", s->name, name);
+			rc = qn_error_set(err, QN_ERR_NOTFOUND, "%s: no file \"%s\"", s->name, name);
+		else
+			rc = qn_error_errno(err, errno, "%s/%s", s->name, name);
+		goto done;
 	}
-	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return qn_error_set(err, QN_ERR_INPUT, "%s/%s: not a regular file", s->name, name);
+		rc = qn_error_set(err, QN_ERR_INPUT, "%s/%s: not a regular file", s->name, name);
+		goto done;
 	}
-	/* worker threads locate their layers concurrently: the list of open fds is shared */
-	pthread_mutex_lock(&s->fds_mu);
-	s->fds = xreallocarray(s->fds, s->n_fds + 1, sizeof(int));
-	s->fds[s->n_fds++] = fd;
-	pthread_mutex_unlock(&s->fds_mu);
+	s->open = xreallocarray(s->open, s->n_open + 1, sizeof(*s->open));
+	s->open[s->n_open].name = xstrdup(name);
+	s->open[s->n_open].fd = fd;
+	s->open[s->n_open].size = (uint64_t)st.st_size;
+	s->n_open++;
 	out->fd = fd;
 	out->off = 0;
 	out->size = (uint64_t)st.st_size;
-	return 0;
+done:
+	pthread_mutex_unlock(&s->open_mu);
+	return rc;
+}
+
+int qn_store_locate(qn_store *s, const char *name, qn_blob_loc *out, qn_error **err)
+{
+	return s->dirfd < 0 ? locate_member(s, name, out, err) : locate_file(s, name, out, err);
 }
 
 bool qn_store_has(qn_store *s, const char *name)
