@@ -8,7 +8,7 @@ static const char *help =
     "\"PUBLIC KEY\" PEM). The private key is unencrypted PKCS#8 \"PRIVATE KEY\" PEM, or with\n"
     "--format cosign, cosign's \"ENCRYPTED SIGSTORE PRIVATE KEY\" (scrypt and NaCl secretbox)\n"
     "under the password in QUENCH_KEY_PASSWORD or COSIGN_PASSWORD (one must be set; it may be\n"
-    "empty), which cosign, skopeo and podman sign with as they do with their own keys. Sign bundles with\n"
+    "empty), as 'cosign generate-key-pair' writes it. Sign bundles with\n"
     "'quench evidence ... --key PREFIX.key' and check them with\n"
     "'quench evidence verify DIR --key PREFIX.pub' (or cosign verify-blob-attestation).\n\n"
     "Options:\n"
