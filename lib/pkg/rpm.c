@@ -568,11 +568,11 @@ static int open_memdb(const uint8_t *db, size_t len, const char *loc, sqlite3 **
 		sqlite3_close(h);
 		return qn_error_set(err, QN_ERR_RUNTIME, "%s: cannot open an in-memory SQLite database", loc);
 	}
-	sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	sqlite3_db_config(h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)NULL);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
 	sqlite3_limit(h, SQLITE_LIMIT_LENGTH, (int)(RPM_MAX_DATA + 16));
 	sqlite3_limit(h, SQLITE_LIMIT_ATTACHED, 0);
 	sqlite3_limit(h, SQLITE_LIMIT_EXPR_DEPTH, 64);

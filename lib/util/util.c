@@ -212,7 +212,7 @@ char *qn_str_quote(const char *s, size_t max)
 	if (!s)
 		s = "";
 	size_t i = 0;
-	for (; s[i] && i < max; i++) {
+	for (; i < max && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
 			qn_buf_printf(&b, "\\x%02x", c);

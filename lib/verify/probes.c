@@ -72,7 +72,8 @@ int qn_verify_probes_from_report(const uint8_t *buf, size_t len, const char *wha
 		return -1;
 	}
 	*v = xreallocarray(*v, *n + k + 1, sizeof(qn_probe));
-	memcpy(*v + *n, got, k * sizeof(qn_probe));
+	if (k)
+		memcpy(*v + *n, got, k * sizeof(qn_probe));
 	*n += k;
 	free(got);
 	return 0;
