@@ -73,7 +73,12 @@ static void read_db(qn_inventory *inv, const qn_tree *t, const char *path, db_pa
 	qn_pkglist tmp = {0};
 	qn_error *e = NULL;
 	if (parse(n->content, n->content_len, path, &tmp, &inv->warn, &e) < 0) {
-		qn_osdb_warn(&inv->warn, "%s: %s (its packages are not listed)", path, e ? e->msg : "unreadable");
+		const char *why = e ? e->msg : "unreadable";
+		/* the parsers name the file themselves; say it once */
+		if (qn_str_has_prefix(why, path))
+			qn_osdb_warn(&inv->warn, "%s (its packages are not listed)", why);
+		else
+			qn_osdb_warn(&inv->warn, "%s: %s (its packages are not listed)", path, why);
 		qn_error_free(e);
 		qn_pkglist_clear(&tmp);
 		return;

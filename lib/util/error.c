@@ -5,6 +5,16 @@
 
 #include "util.h"
 
+/* An error is one line (docs/errors.md), whatever its parts carry: a message from a library
+ * (SQLite quotes a hostile schema's text) or a name from the input can hold newlines and other
+ * control bytes. Each becomes a space. */
+static void one_line(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
 QN_PRINTF(4, 0)
 static int set_v(qn_error **err, qn_error_kind kind, int errnum, const char *fmt, va_list ap)
 {
@@ -19,6 +29,7 @@ static int set_v(qn_error **err, qn_error_kind kind, int errnum, const char *fmt
 		free(e->msg);
 		e->msg = m;
 	}
+	one_line(e->msg);
 	*err = e;
 	return -1;
 }
@@ -53,6 +64,7 @@ int qn_error_prefix(qn_error **err, const char *fmt, ...)
 	char *m = xasprintf("%s: %s", ctx, (*err)->msg);
 	free(ctx);
 	free((*err)->msg);
+	one_line(m);
 	(*err)->msg = m;
 	return -1;
 }

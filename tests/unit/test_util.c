@@ -163,6 +163,17 @@ static int counted(int v)
 	return v;
 }
 
+/* Errors are one line even when their parts are not (a library message, a name from the input). */
+static void test_error_one_line(void)
+{
+	qn_error *err = NULL;
+	qn_error_set(&err, QN_ERR_INPUT, "x.db: %s", "malformed database schema (sql\n)\r\t\x7f");
+	CHECK_STR(err ? err->msg : NULL, "x.db: malformed database schema (sql )   ");
+	qn_error_prefix(&err, "layer %s", "a\nb");
+	CHECK_STR(err ? err->msg : NULL, "layer a b: x.db: malformed database schema (sql )   ");
+	qn_error_free(err);
+}
+
 /* QN_MIN and QN_MAX evaluate each argument once, nest, and keep C's arithmetic conversions. */
 static void test_min_max(void)
 {
@@ -186,6 +197,7 @@ int main(void)
 	TAP_RUN(test_json_limits);
 	TAP_RUN(test_quote);
 	TAP_RUN(test_min_max);
+	TAP_RUN(test_error_one_line);
 	TAP_RUN(test_atomic);
 	return tap_done();
 }
