@@ -28,15 +28,20 @@ int qn_cli_fail(qn_error *err);
 /* Prints "quench: <cmd>: <msg>" plus a hint to use --help; returns 2. */
 int qn_cli_usage_error(const char *cmd, const char *fmt, ...) QN_PRINTF(2, 3);
 
-/* Image options shared by commands (--platform, --max-size, --max-entries, --max-path,
- * --threads). Long option ids start at QN_OPT_IMAGE_BASE. */
+/* Long option ids shared by commands: the image options (--platform, --max-size, --max-entries,
+ * --max-path, --threads) and the probe options (--probe-http, --probe-exec, --test, --probes).
+ * A command's own ids start at QN_OPT_SHARED_LAST + 1. */
 enum {
 	QN_OPT_PLATFORM = 1000,
 	QN_OPT_MAX_SIZE,
 	QN_OPT_MAX_ENTRIES,
 	QN_OPT_MAX_PATH,
 	QN_OPT_THREADS,
-	QN_OPT_IMAGE_LAST,
+	QN_OPT_PROBE_HTTP,
+	QN_OPT_PROBE_EXEC,
+	QN_OPT_TEST,
+	QN_OPT_PROBES,
+	QN_OPT_SHARED_LAST,
 };
 #define QN_IMAGE_LONGOPTS                                                 \
 	{"platform", required_argument, NULL, QN_OPT_PLATFORM},           \
@@ -83,10 +88,17 @@ void qn_cli_defer_signals(bool usr1);
 
 /* ---- probes given on the command line (harden, verify, evidence) ---- */
 struct qn_probe_list;
-typedef enum { QN_CLI_PROBE_HTTP, QN_CLI_PROBE_EXEC, QN_CLI_PROBE_TEST } qn_cli_probe_kind;
-/* Parses one --probe-http, --probe-exec or --test argument and appends the probe to l. On bad
- * input prints the one-line error and returns -1. */
-int qn_cli_add_probe(struct qn_probe_list *l, qn_cli_probe_kind kind, const char *arg);
+#define QN_PROBE_LONGOPTS                                               \
+	{"probe-http", required_argument, NULL, QN_OPT_PROBE_HTTP},     \
+	    {"probe-exec", required_argument, NULL, QN_OPT_PROBE_EXEC}, \
+	    {"test", required_argument, NULL, QN_OPT_TEST},             \
+	{                                                               \
+		"probes", required_argument, NULL, QN_OPT_PROBES        \
+	}
+/* Handles a probe option: --probe-http, --probe-exec or --test appends the probe it describes,
+ * --probes FILE those of the file. Returns 1 when c was one of them, 0 when not, -1 after
+ * printing the one-line error for bad input. */
+int qn_cli_probe_opt(struct qn_probe_list *l, int c, const char *arg);
 /* Appends the probes of a probes file (--probes FILE, docs/probes.md), or those a harden report
  * records (--probes-from REPORT). On bad input prints the error and returns -1. */
 int qn_cli_probes_file(struct qn_probe_list *l, const char *path, bool from_report);

@@ -60,16 +60,12 @@ static const char *verify_help =
     "signature), 2 usage or unreadable input.\n";
 
 enum {
-	O_KEY = QN_OPT_IMAGE_LAST + 1,
+	O_KEY = QN_OPT_SHARED_LAST + 1,
 	O_DB,
 	O_BASE,
 	O_HREPORT,
 	O_VREPORT,
 	O_JSON,
-	O_PHTTP,
-	O_PEXEC,
-	O_TEST,
-	O_PROBES,
 	O_PFROM,
 	O_RUNTIME,
 	O_TIMEOUT,
@@ -84,11 +80,6 @@ typedef struct {
 	double timeout;
 	bool json, no_trace;
 } args_t;
-
-static qn_cli_probe_kind probe_kind(int c)
-{
-	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
-}
 
 static int option(args_t *a, int c, const char *arg)
 {
@@ -114,12 +105,6 @@ static int option(args_t *a, int c, const char *arg)
 	case O_JSON:
 		a->json = true;
 		return 0;
-	case O_PHTTP:
-	case O_PEXEC:
-	case O_TEST:
-		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
-	case O_PROBES:
-		return qn_cli_probes_file(&a->probes, arg, false);
 	case O_PFROM:
 		/* the harden report also gives the bundle its profile coverage */
 		if (!a->hreport)
@@ -151,10 +136,7 @@ static int parse(args_t *a, int argc, char **argv)
 	    {"harden-report", required_argument, NULL, O_HREPORT},
 	    {"verify-report", required_argument, NULL, O_VREPORT},
 	    {"json", no_argument, NULL, O_JSON},
-	    {"probe-http", required_argument, NULL, O_PHTTP},
-	    {"probe-exec", required_argument, NULL, O_PEXEC},
-	    {"test", required_argument, NULL, O_TEST},
-	    {"probes", required_argument, NULL, O_PROBES},
+	    QN_PROBE_LONGOPTS,
 	    {"probes-from", required_argument, NULL, O_PFROM},
 	    {"runtime", required_argument, NULL, O_RUNTIME},
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -171,6 +153,8 @@ static int parse(args_t *a, int argc, char **argv)
 			return 1;
 		}
 		int r = qn_cli_image_opt("evidence", c, optarg, &a->io);
+		if (r == 0)
+			r = qn_cli_probe_opt(&a->probes, c, optarg);
 		if (r < 0 || (r == 0 && option(a, c, optarg) < 0))
 			return -1;
 	}

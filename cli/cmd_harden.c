@@ -54,14 +54,10 @@ static const char *help =
     "or bad input; 3 runtime failure; 128+N interrupted by signal N (nothing is written).\n\n" QN_IMAGE_OPTS_HELP;
 
 enum {
-	O_FORMAT = QN_OPT_IMAGE_LAST + 1,
+	O_FORMAT = QN_OPT_SHARED_LAST + 1,
 	O_TAG,
 	O_REPORT,
 	O_JSON,
-	O_PHTTP,
-	O_PEXEC,
-	O_TEST,
-	O_PROBES,
 	O_CONT,
 	O_INCLUDE,
 	O_EXCLUDE,
@@ -121,11 +117,6 @@ static int parse_continue(const char *s, qn_harden_opts *o)
 	return 0;
 }
 
-static qn_cli_probe_kind probe_kind(int c)
-{
-	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
-}
-
 static int option(args_t *a, int c, const char *arg)
 {
 	static const struct {
@@ -156,12 +147,6 @@ static int option(args_t *a, int c, const char *arg)
 	case O_JSON:
 		a->json = true;
 		return 0;
-	case O_PHTTP:
-	case O_PEXEC:
-	case O_TEST:
-		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
-	case O_PROBES:
-		return qn_cli_probes_file(&a->probes, arg, false);
 	case O_CONT:
 		return parse_continue(arg, &a->o) < 0
 		       ? qn_cli_usage_error("harden", "--continue-after: probes, SECONDS or signal"),
@@ -227,10 +212,7 @@ static int parse(args_t *a, int argc, char **argv)
 	    {"tag", required_argument, NULL, O_TAG},
 	    {"report", required_argument, NULL, O_REPORT},
 	    {"json", no_argument, NULL, O_JSON},
-	    {"probe-http", required_argument, NULL, O_PHTTP},
-	    {"probe-exec", required_argument, NULL, O_PEXEC},
-	    {"test", required_argument, NULL, O_TEST},
-	    {"probes", required_argument, NULL, O_PROBES},
+	    QN_PROBE_LONGOPTS,
 	    {"continue-after", required_argument, NULL, O_CONT},
 	    {"include", required_argument, NULL, O_INCLUDE},
 	    {"exclude", required_argument, NULL, O_EXCLUDE},
@@ -264,6 +246,8 @@ static int parse(args_t *a, int argc, char **argv)
 			return 1;
 		}
 		int r = qn_cli_image_opt("harden", c, optarg, &a->io);
+		if (r == 0)
+			r = qn_cli_probe_opt(&a->probes, c, optarg);
 		if (r < 0)
 			return -1;
 		if (r == 0 && option(a, c, optarg) < 0)

@@ -45,7 +45,7 @@ typedef struct {
 	qn_image_opts io;
 } scan_args;
 
-enum { OPT_DB = QN_OPT_IMAGE_LAST + 1, OPT_BASE, OPT_FAIL_ON, OPT_IGNORE_UNFIXED, OPT_SEVERITY, OPT_VEX, OPT_NO_CL };
+enum { OPT_DB = QN_OPT_SHARED_LAST + 1, OPT_BASE, OPT_FAIL_ON, OPT_IGNORE_UNFIXED, OPT_SEVERITY, OPT_VEX, OPT_NO_CL };
 
 static int parse_format(const char *s, scan_format *f)
 {

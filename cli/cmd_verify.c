@@ -48,12 +48,8 @@ static const char *help =
     "  -h, --help                    this help\n\n" QN_IMAGE_OPTS_HELP;
 
 enum {
-	O_JSON = QN_OPT_IMAGE_LAST + 1,
+	O_JSON = QN_OPT_SHARED_LAST + 1,
 	O_REPORT,
-	O_PHTTP,
-	O_PEXEC,
-	O_TEST,
-	O_PROBES,
 	O_PFROM,
 	O_NORM,
 	O_NONORM,
@@ -78,11 +74,6 @@ typedef struct {
 	bool json;
 } args_t;
 
-static qn_cli_probe_kind probe_kind(int c)
-{
-	return c == O_PHTTP ? QN_CLI_PROBE_HTTP : c == O_TEST ? QN_CLI_PROBE_TEST : QN_CLI_PROBE_EXEC;
-}
-
 static int option(args_t *a, int c, const char *arg)
 {
 	switch (c) {
@@ -95,13 +86,8 @@ static int option(args_t *a, int c, const char *arg)
 	case O_REPORT:
 		a->report = arg;
 		return 0;
-	case O_PHTTP:
-	case O_PEXEC:
-	case O_TEST:
-		return qn_cli_add_probe(&a->probes, probe_kind(c), arg);
-	case O_PROBES:
 	case O_PFROM:
-		return qn_cli_probes_file(&a->probes, arg, c == O_PFROM);
+		return qn_cli_probes_file(&a->probes, arg, true);
 	case O_NORM: {
 		qn_error *err = NULL;
 		qn_verify_norm *n = qn_verify_norm_new(0, &arg, 1, &err);
@@ -157,10 +143,7 @@ static int parse(args_t *a, int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, O_JSON},
 	    {"report", required_argument, NULL, O_REPORT},
-	    {"probe-http", required_argument, NULL, O_PHTTP},
-	    {"probe-exec", required_argument, NULL, O_PEXEC},
-	    {"test", required_argument, NULL, O_TEST},
-	    {"probes", required_argument, NULL, O_PROBES},
+	    QN_PROBE_LONGOPTS,
 	    {"probes-from", required_argument, NULL, O_PFROM},
 	    {"normalize", required_argument, NULL, O_NORM},
 	    {"no-normalize", no_argument, NULL, O_NONORM},
@@ -188,6 +171,8 @@ static int parse(args_t *a, int argc, char **argv)
 		if (c == '?')
 			return qn_cli_usage_error("verify", "bad option"), -1;
 		int r = qn_cli_image_opt("verify", c, optarg, &a->io);
+		if (r == 0)
+			r = qn_cli_probe_opt(&a->probes, c, optarg);
 		if (r < 0)
 			return -1;
 		if (r == 0 && option(a, c, optarg) < 0)

@@ -138,17 +138,31 @@ char *qn_cli_helper_dir(void)
 	return xstrdup("/usr/libexec/quench");
 }
 
-int qn_cli_add_probe(struct qn_probe_list *l, qn_cli_probe_kind kind, const char *arg)
+static int add_probe(struct qn_probe_list *l, int c, const char *arg)
 {
 	qn_error *err = NULL;
 	qn_probe p;
-	int rc = kind == QN_CLI_PROBE_HTTP ? qn_probe_parse_http(arg, &p, &err)
-					   : qn_probe_parse_exec(arg, kind == QN_CLI_PROBE_TEST, &p, &err);
+	int rc = c == QN_OPT_PROBE_HTTP ? qn_probe_parse_http(arg, &p, &err)
+					: qn_probe_parse_exec(arg, c == QN_OPT_TEST, &p, &err);
 	if (rc < 0)
 		return qn_cli_fail(err), -1;
 	l->v = xreallocarray(l->v, l->n + 1, sizeof(qn_probe));
 	l->v[l->n++] = p;
 	return 0;
+}
+
+int qn_cli_probe_opt(struct qn_probe_list *l, int c, const char *arg)
+{
+	switch (c) {
+	case QN_OPT_PROBE_HTTP:
+	case QN_OPT_PROBE_EXEC:
+	case QN_OPT_TEST:
+		return add_probe(l, c, arg) < 0 ? -1 : 1;
+	case QN_OPT_PROBES:
+		return qn_cli_probes_file(l, arg, false) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
 }
 
 int qn_cli_probes_file(struct qn_probe_list *l, const char *path, bool from_report)
