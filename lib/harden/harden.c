@@ -233,7 +233,7 @@ static int build_keep(qn_hardening *h, qn_error **err)
 	return 0;
 }
 
-static void free_state(qn_hardening *h)
+void qn_harden_free_state(qn_hardening *h)
 {
 	if (h->rootfd > 0)
 		close(h->rootfd);
@@ -285,7 +285,7 @@ json_t *qn_harden(qn_image *img, const qn_harden_opts *opts, qn_error **err)
 	h.t.total = qn_now() - t0;
 	if (h.tree && h.inv)
 		report = qn_harden_report(&h);
-	free_state(&h);
+	qn_harden_free_state(&h);
 	if (rc < 0) {
 		json_decref(report);
 		return NULL;

@@ -77,6 +77,8 @@ typedef struct {
 void qn_harden_warn(qn_hardening *h, const char *fmt, ...) QN_PRINTF(2, 3);
 void qn_harden_set_content(qn_hardening *h, const char *path, unsigned char *data, size_t len);
 const qn_blob *qn_harden_content(const qn_hardening *h, const char *path);
+/* Frees everything a hardening run holds (the work folder is removed), not h itself. */
+void qn_harden_free_state(qn_hardening *h);
 
 /* profile.c: runs the image with the probes and fills h->profile and h->probes. */
 int qn_harden_profile(qn_hardening *h, qn_error **err);

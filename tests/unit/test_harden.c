@@ -70,110 +70,6 @@ static const qn_pkg_state *state_of(const qn_hardening *h, const char *name)
 	return NULL;
 }
 
-static void clear(qn_hardening *h)
-{
-	for (size_t i = 0; i < h->contents.cap; i++) {
-		qn_blob *b = h->contents.keys && h->contents.keys[i] ? h->contents.vals[i] : NULL;
-		if (b) {
-			free(b->data);
-			free(b);
-		}
-	}
-	qn_strset_clear(&h->contents);
-	qn_strset_clear(&h->rewritten);
-	qn_strset_clear(&h->dropped_db);
-	qn_strset_clear(&h->folder_links);
-	qn_keep_clear(&h->keep);
-	free(h->pkgs);
-	qn_ptrvec_clear(&h->warnings, free);
-	qn_inventory_free(h->inv);
-	qn_tree_free(h->tree);
-}
-
-static void test_packages(void)
-{
-	make_root();
-	qn_error *err = NULL;
-	qn_image *img = qn_image_open("dir:root", NULL, &err);
-	CHECK(img);
-	if (!img)
-		return;
-	qn_harden_opts o = {.rules = QN_RULE_ALL};
-	qn_hardening h = {.img = img, .o = &o, .rootfd = -1, .exit_status = -1};
-	qn_tree_opts to = {.capture = qn_inventory_capture};
-	h.tree = qn_tree_build(img, &to, &err);
-	h.inv = h.tree ? qn_inventory_build(h.tree, &err) : NULL;
-	CHECK(h.inv);
-	if (!h.inv) {
-		qn_tree_free(h.tree);
-		qn_image_free(img);
-		return;
-	}
-	qn_keep_init(&h.keep, h.tree);
-	/* the profile saw the library, through the /lib link, and nothing of bar or doclink */
-	CHECK(qn_keep_path(&h.keep, "lib/x86_64-linux-gnu/libfoo.so.1", true, "profile"));
-	CHECK(qn_keep_has(&h.keep, "lib"));
-	CHECK(qn_keep_has(&h.keep, "usr/lib/x86_64-linux-gnu/libfoo.so.1"));
-	qn_harden_package_states(&h);
-	qn_harden_keep_package_metadata(&h);
-	qn_harden_package_states(&h);
-	qn_harden_rewrite_pkgdb(&h);
-	const qn_pkg_state *foo = state_of(&h, "libfoo"), *bar = state_of(&h, "bar"), *dl = state_of(&h, "doclink");
-	CHECK(foo && bar && dl);
-	if (foo && bar && dl) {
-		/* libfoo keeps its library, not its copyright: trimmed 1 of 2 (/lib is a folder) */
-		CHECK_INT(foo->state, QN_PKG_TRIMMED);
-		CHECK_INT(foo->kept_files, 1);
-		CHECK_INT(foo->total_files, 2);
-		/* bar's only "file" left would be the /lib link, which dpkg sees as a folder */
-		CHECK_INT(bar->state, QN_PKG_REMOVED);
-		CHECK_INT(bar->total_files, 2);
-		/* a symlink a package really ships is one of its files */
-		CHECK_INT(dl->total_files, 1);
-		CHECK_INT(dl->state, QN_PKG_REMOVED);
-	}
-	CHECK(!qn_keep_has(&h.keep, "usr/share/doc/libfoo/copyright"));
-	CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/info/libfoo:amd64.list"));
-	CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/info/bar:amd64.list"));
-	CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/info/bar:amd64.postinst"));
-	const qn_blob *st = qn_harden_content(&h, "var/lib/dpkg/status");
-	CHECK(st);
-	if (st) {
-		_cleanup_free_ char *text = xstrndup((const char *)st->data, st->len);
-		CHECK_STR(text, PARA("libfoo", ""));
-	}
-	clear(&h);
-	qn_image_free(img);
-	qn_error_free(err);
-}
-
-/* With the doclink symlink kept, its package stays (kept: its one file is there). */
-static void test_shipped_link(void)
-{
-	make_root();
-	qn_error *err = NULL;
-	qn_image *img = qn_image_open("dir:root", NULL, &err);
-	CHECK(img);
-	if (!img)
-		return;
-	qn_harden_opts o = {.rules = QN_RULE_ALL};
-	qn_hardening h = {.img = img, .o = &o, .rootfd = -1, .exit_status = -1};
-	qn_tree_opts to = {.capture = qn_inventory_capture};
-	h.tree = qn_tree_build(img, &to, &err);
-	h.inv = h.tree ? qn_inventory_build(h.tree, &err) : NULL;
-	if (h.inv) {
-		qn_keep_init(&h.keep, h.tree);
-		qn_keep_path(&h.keep, "usr/share/doc/doclink", false, "profile");
-		qn_harden_package_states(&h);
-		const qn_pkg_state *dl = state_of(&h, "doclink");
-		CHECK(dl && dl->state == QN_PKG_KEPT);
-		CHECK(!qn_keep_has(&h.keep, "usr/share/doc/target/README"));
-	}
-	clear(&h);
-	qn_image_free(img);
-	qn_error_free(err);
-}
-
 /* Runs the package steps over root folder DIR with KEEP kept by the profile. */
 static bool harden_pkgs(qn_hardening *h, qn_image **img, const char *dir, const char *const *keep)
 {
@@ -201,6 +97,76 @@ static bool harden_pkgs(qn_hardening *h, qn_image **img, const char *dir, const 
 	qn_harden_package_states(h);
 	qn_harden_rewrite_pkgdb(h);
 	return true;
+}
+
+static void test_packages(void)
+{
+	make_root();
+	qn_harden_opts o = {.rules = QN_RULE_ALL};
+	qn_hardening h = {.o = &o, .rootfd = -1, .exit_status = -1};
+	qn_image *img = NULL;
+	/* the profile saw the library, through the /lib link, and nothing of bar or doclink */
+	static const char *const keep[] = {"lib/x86_64-linux-gnu/libfoo.so.1", NULL};
+	if (!harden_pkgs(&h, &img, "root", keep)) {
+		qn_harden_free_state(&h);
+		qn_image_free(img);
+		return;
+	}
+	CHECK(qn_keep_has(&h.keep, "lib"));
+	CHECK(qn_keep_has(&h.keep, "usr/lib/x86_64-linux-gnu/libfoo.so.1"));
+	const qn_pkg_state *foo = state_of(&h, "libfoo"), *bar = state_of(&h, "bar"), *dl = state_of(&h, "doclink");
+	CHECK(foo && bar && dl);
+	if (foo && bar && dl) {
+		/* libfoo keeps its library, not its copyright: trimmed 1 of 2 (/lib is a folder) */
+		CHECK_INT(foo->state, QN_PKG_TRIMMED);
+		CHECK_INT(foo->kept_files, 1);
+		CHECK_INT(foo->total_files, 2);
+		/* bar's only "file" left would be the /lib link, which dpkg sees as a folder */
+		CHECK_INT(bar->state, QN_PKG_REMOVED);
+		CHECK_INT(bar->total_files, 2);
+		/* a symlink a package really ships is one of its files */
+		CHECK_INT(dl->total_files, 1);
+		CHECK_INT(dl->state, QN_PKG_REMOVED);
+	}
+	CHECK(!qn_keep_has(&h.keep, "usr/share/doc/libfoo/copyright"));
+	CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/info/libfoo:amd64.list"));
+	CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/info/bar:amd64.list"));
+	CHECK(!qn_keep_has(&h.keep, "var/lib/dpkg/info/bar:amd64.postinst"));
+	const qn_blob *st = qn_harden_content(&h, "var/lib/dpkg/status");
+	CHECK(st);
+	if (st) {
+		_cleanup_free_ char *text = xstrndup((const char *)st->data, st->len);
+		CHECK_STR(text, PARA("libfoo", ""));
+	}
+	qn_harden_free_state(&h);
+	qn_image_free(img);
+}
+
+/* With the doclink symlink kept, its package stays (kept: its one file is there). */
+static void test_shipped_link(void)
+{
+	make_root();
+	qn_error *err = NULL;
+	qn_image *img = qn_image_open("dir:root", NULL, &err);
+	CHECK(img);
+	if (!img)
+		return;
+	qn_harden_opts o = {.rules = QN_RULE_ALL};
+	qn_hardening h = {.img = img, .o = &o, .rootfd = -1, .exit_status = -1};
+	qn_tree_opts to = {.capture = qn_inventory_capture};
+	h.tree = qn_tree_build(img, &to, &err);
+	h.inv = h.tree ? qn_inventory_build(h.tree, &err) : NULL;
+	if (h.inv) {
+		qn_keep_init(&h.keep, h.tree);
+		qn_keep_path(&h.keep, "usr/share/doc/doclink", false, "profile");
+		qn_harden_package_states(&h);
+		const qn_pkg_state *dl = state_of(&h, "doclink");
+		CHECK(dl && dl->state == QN_PKG_KEPT);
+		CHECK(!qn_keep_has(&h.keep, "usr/share/doc/target/README"));
+	}
+	qn_harden_free_state(&h);
+	qn_image_free(img);
+	qn_error_free(err);
 }
 
 #define APK(name, file) "P:" name "\nV:1.0-r0\nA:x86_64\no:" name "\nL:MIT\nF:bin\nR:" file "\n\n"
@@ -231,7 +197,7 @@ static void test_apk_db(void)
 		}
 		CHECK(qn_keep_has(&h.keep, "lib/apk/db/installed"));
 	}
-	clear(&h);
+	qn_harden_free_state(&h);
 	qn_image_free(img);
 }
 
@@ -263,7 +229,7 @@ static void test_status_d(void)
 		CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/status.d/base-files"));
 		CHECK(qn_keep_has(&h.keep, "var/lib/dpkg/status.d/base-files.md5sums"));
 	}
-	clear(&h);
+	qn_harden_free_state(&h);
 	qn_image_free(img);
 }
 
