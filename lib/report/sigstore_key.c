@@ -21,42 +21,53 @@
 #define SALT_LEN 32
 #define SCRYPT_N 32768 /* what cosign writes */
 
-static const char *const pem_types[] = {"ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY", NULL};
+#define PEM_TYPE "ENCRYPTED SIGSTORE PRIVATE KEY"
+static const struct {
+	const char *begin, *end;
+} pem_lines[] = {
+    {"-----BEGIN " PEM_TYPE "-----", "-----END " PEM_TYPE "-----"},
+    {"-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----", "-----END ENCRYPTED COSIGN PRIVATE KEY-----"},
+};
+
+/* Where the first line of a sigstore PEM block starts, and which kind it is; NULL if none. */
+static const uint8_t *find_begin(const uint8_t *pem, size_t len, size_t *kind)
+{
+	for (size_t i = 0; i < QN_ARRAY_LEN(pem_lines); i++) {
+		const uint8_t *b = memmem(pem, len, pem_lines[i].begin, strlen(pem_lines[i].begin));
+		if (b) {
+			*kind = i;
+			return b;
+		}
+	}
+	return NULL;
+}
 
 bool qn_sigstore_key_is(const uint8_t *pem, size_t len)
 {
-	for (size_t i = 0; pem_types[i]; i++) {
-		_cleanup_free_ char *begin = xasprintf("-----BEGIN %s-----", pem_types[i]);
-		if (memmem(pem, len, begin, strlen(begin)))
-			return true;
-	}
-	return false;
+	size_t kind;
+	return find_begin(pem, len, &kind) != NULL;
 }
 
 /* The base64 body of the first sigstore PEM block, whitespace removed; NULL if there is none. */
 static char *pem_body(const uint8_t *pem, size_t len, qn_error **err)
 {
-	for (size_t i = 0; pem_types[i]; i++) {
-		_cleanup_free_ char *begin = xasprintf("-----BEGIN %s-----", pem_types[i]);
-		_cleanup_free_ char *end = xasprintf("-----END %s-----", pem_types[i]);
-		const uint8_t *b = memmem(pem, len, begin, strlen(begin));
-		if (!b)
-			continue;
-		b += strlen(begin);
-		const uint8_t *e = memmem(b, len - (size_t)(b - pem), end, strlen(end));
-		if (!e)
-			return qn_error_set(err, QN_ERR_INPUT, "cosign private key: no \"%s\" line", end), NULL;
-		char *out = xmalloc((size_t)(e - b) + 1);
-		size_t o = 0;
-		for (const uint8_t *p = b; p < e; p++) {
-			if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
-				continue;
+	size_t kind = 0;
+	const uint8_t *b = find_begin(pem, len, &kind);
+	if (!b)
+		return qn_error_set(err, QN_ERR_INPUT, "cosign private key: no ENCRYPTED SIGSTORE PRIVATE KEY block"),
+		       NULL;
+	b += strlen(pem_lines[kind].begin);
+	const char *end = pem_lines[kind].end;
+	const uint8_t *e = memmem(b, len - (size_t)(b - pem), end, strlen(end));
+	if (!e)
+		return qn_error_set(err, QN_ERR_INPUT, "cosign private key: no \"%s\" line", end), NULL;
+	char *out = xmalloc((size_t)(e - b) + 1);
+	size_t o = 0;
+	for (const uint8_t *p = b; p < e; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
 			out[o++] = (char)*p;
-		}
-		out[o] = 0;
-		return out;
-	}
-	return qn_error_set(err, QN_ERR_INPUT, "cosign private key: no ENCRYPTED SIGSTORE PRIVATE KEY block"), NULL;
+	out[o] = 0;
+	return out;
 }
 
 /* Decodes the base64 string at obj.key; its length must lie in [min, max]. */
@@ -201,12 +212,12 @@ char *qn_sigstore_key_seal(const uint8_t *der, size_t n, const char *password, s
 	_cleanup_free_ char *jtext = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	_cleanup_free_ char *b64 = qn_base64_encode((const uint8_t *)jtext, strlen(jtext));
 	qn_buf out = QN_BUF_INIT;
-	qn_buf_printf(&out, "-----BEGIN %s-----\n", pem_types[0]);
+	qn_buf_printf(&out, "%s\n", pem_lines[0].begin);
 	for (size_t i = 0, l = strlen(b64); i < l; i += 64) {
 		qn_buf_add(&out, b64 + i, QN_MIN((size_t)64, l - i));
 		qn_buf_addc(&out, '\n');
 	}
-	qn_buf_printf(&out, "-----END %s-----\n", pem_types[0]);
+	qn_buf_printf(&out, "%s\n", pem_lines[0].end);
 	*pem_len = out.len;
 	return qn_buf_steal(&out);
 }
