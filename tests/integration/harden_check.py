@@ -21,6 +21,9 @@ import posixpath
 import sys
 import tarfile
 
+# the scan tests' independent reference counter orders dpkg versions the same way
+from refcount import dpkg_cmp
+
 
 # ---- images ----
 
@@ -126,59 +129,6 @@ def installed(status_text):
             arch = f.get("architecture", "")
             out[(f["package"], arch)] = f
     return out
-
-
-def order(c):
-    if c == "~":
-        return -1
-    if c.isdigit():
-        return 0
-    if c.isalpha():
-        return ord(c)
-    return ord(c) + 256
-
-
-def cmp_part(a, b):
-    i = j = 0
-    while i < len(a) or j < len(b):
-        first = 0
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
-            ac = order(a[i]) if i < len(a) and not a[i].isdigit() else 0
-            bc = order(b[j]) if j < len(b) and not b[j].isdigit() else 0
-            if ac != bc:
-                return ac - bc
-            i += 1
-            j += 1
-        while i < len(a) and a[i] == "0":
-            i += 1
-        while j < len(b) and b[j] == "0":
-            j += 1
-        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
-            if not first:
-                first = ord(a[i]) - ord(b[j])
-            i += 1
-            j += 1
-        if i < len(a) and a[i].isdigit():
-            return 1
-        if j < len(b) and b[j].isdigit():
-            return -1
-        if first:
-            return first
-    return 0
-
-
-def split_version(v):
-    epoch, _, rest = v.partition(":") if ":" in v else ("0", "", v)
-    up, _, rev = rest.rpartition("-") if "-" in rest else (rest, "", "0")
-    return int(epoch or 0), up, rev
-
-
-def dpkg_cmp(a, b):
-    ea, ua, ra = split_version(a)
-    eb, ub, rb = split_version(b)
-    if ea != eb:
-        return ea - eb
-    return cmp_part(ua, ub) or cmp_part(ra, rb)
 
 
 def load_extract(path):
