@@ -150,8 +150,7 @@ static int walk_dir(walk_t *w, int fd, int depth, qn_error **err)
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			qn_ptrvec_push(&names, xstrdup(de->d_name));
-	if (names.n) /* qsort wants a valid pointer even for no elements */
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
+	qn_sort(names.v, names.n, sizeof(char *), cmp_str);
 	size_t base = w->path.len;
 	int rc = 0;
 	for (size_t i = 0; i < names.n && rc == 0; i++) {

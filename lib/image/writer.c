@@ -287,8 +287,7 @@ static int list_files(int base, const char *dir, qn_ptrvec *out, qn_error **err)
 		    S_ISREG(st.st_mode))
 			qn_ptrvec_push(out, xasprintf("%s%s%s", dir, *dir ? "/" : "", de->d_name));
 	closedir(d);
-	if (out->n) /* qsort wants a valid pointer even for no elements */
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	qn_sort(out->v, out->n, sizeof(char *), cmp_str);
 	return 0;
 }
 

@@ -156,8 +156,7 @@ qn_inventory *qn_inventory_build(const qn_tree *t, qn_error **err)
 		qn_inventory_free(inv);
 		return NULL;
 	}
-	if (inv->pkgs.n) /* qsort wants a valid pointer even for no elements */
-		qsort(inv->pkgs.v, inv->pkgs.n, sizeof(qn_package), cmp_pkg);
+	qn_sort(inv->pkgs.v, inv->pkgs.n, sizeof(qn_package), cmp_pkg);
 	/* the order changed: index the owners again */
 	qn_strset_clear(&inv->owned);
 	for (size_t i = 0; i < inv->pkgs.n; i++)

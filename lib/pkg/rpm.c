@@ -498,8 +498,7 @@ static int read_requires(const rpm_hdr *h, qn_package *p, qn_error **err)
 	}
 	free(names.v);
 	free(vers.v);
-	if (p->n_deps)
-		qsort(p->deps, p->n_deps, sizeof(*p->deps), cmp_dep);
+	qn_sort(p->deps, p->n_deps, sizeof(*p->deps), cmp_dep);
 	size_t o = 0;
 	for (size_t i = 0; i < p->n_deps; i++) {
 		if (o && cmp_dep(&p->deps[o - 1], &p->deps[i]) == 0) {

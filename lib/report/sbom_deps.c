@@ -173,8 +173,7 @@ static void resolve_one(qn_sbom_ctx *c, const qn_strset *idx, size_t i)
 		}
 		v.v[v.n++] = t;
 	}
-	if (v.n)
-		qsort(v.v, v.n, sizeof(size_t), cmp_size);
+	qn_sort(v.v, v.n, sizeof(size_t), cmp_size);
 	size_t w = 0;
 	for (size_t k = 0; k < v.n; k++)
 		if (!w || v.v[w - 1] != v.v[k])

@@ -217,8 +217,7 @@ static int list_dir(int dfd, const char *path, qn_ptrvec *names, qn_error **err)
 		if (de->d_name[0] != '.') /* also skips .git and editor droppings */
 			qn_ptrvec_push(names, xstrdup(de->d_name));
 	closedir(d);
-	if (names->n)
-		qsort(names->v, names->n, sizeof(void *), cmp_str);
+	qn_sort(names->v, names->n, sizeof(void *), cmp_str);
 	return 0;
 }
 
