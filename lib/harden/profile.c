@@ -115,10 +115,10 @@ static bool run_probes(qn_hardening *h, qn_container *c, size_t *next, double de
 		}
 		qn_probe_result r;
 		qn_probe_run(c, pr, QN_MAX(1.0, QN_MIN(60.0, deadline - qn_now())), &r);
-		/* an exec probe that failed because the image's command ended under it (python3
-		 * without a terminal ends at once) is not the image's answer: it runs again in the
-		 * paused container */
-		if (pr->kind == QN_PROBE_EXEC && !r.ok && !exec_only && qn_container_wait(c, 1.0, NULL) == 1) {
+		/* a probe the command's end cut short is not the image's answer */
+		if (!exec_only && qn_probe_met_command_end(c, pr, &r)) {
+			qn_debug("probe %s ended with the image's command (%s); it runs again", pr->label,
+				 r.error ? r.error : "failed");
 			qn_probe_result_clear(&r);
 			return false;
 		}

@@ -269,6 +269,25 @@ int qn_container_netns(qn_container *c)
 	return c->netns_fd;
 }
 
+bool qn_container_ending(qn_container *c)
+{
+	if (!qn_container_running(c, NULL))
+		return true;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->init_pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	/* "PID (COMM) STATE ...": COMM may hold anything, so the state follows the last ')' */
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 bool qn_container_running(qn_container *c, int *status)
 {
 	if (!c->exited && c->runc_pid > 0) {

@@ -309,6 +309,16 @@ static void run_exec(qn_container *c, const qn_probe *p, double timeout, qn_prob
 	qn_exec_result_clear(&x);
 }
 
+bool qn_probe_met_command_end(qn_container *c, const qn_probe *p, const qn_probe_result *r)
+{
+	if (p->kind != QN_PROBE_EXEC || r->ok)
+		return false;
+	if (!qn_container_ending(c) && qn_container_wait(c, 1.0, NULL) != 1 && !qn_container_ending(c))
+		return false;
+	qn_container_wait(c, 30.0, NULL);
+	return true;
+}
+
 void qn_probe_run(qn_container *c, const qn_probe *p, double timeout, qn_probe_result *r)
 {
 	memset(r, 0, sizeof(*r));

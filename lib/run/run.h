@@ -88,6 +88,10 @@ pid_t qn_container_pid(const qn_container *c);
 /* Whether the first process still runs (reaps it when it has exited); *status then holds its
  * exit status as `runc run` reported it. */
 bool qn_container_running(qn_container *c, int *status);
+/* Whether the container's first process has ended (gone, or a zombie not yet reaped) while the
+ * runtime may still be tearing the container down: the runtime's own exit can lag by seconds on
+ * a busy machine, the first process's end cannot. */
+bool qn_container_ending(qn_container *c);
 /* Waits for the first process to exit for at most `timeout` seconds. Returns 1 when it exited,
  * 0 on timeout, -1 when interrupted (qn_interrupted()). */
 int qn_container_wait(qn_container *c, double timeout, int *status);
@@ -163,6 +167,11 @@ int qn_probes_parse_json(const uint8_t *buf, size_t len, const char *what, qn_pr
  * seconds have passed (the service may still be starting). Never fails: the result says what
  * happened. */
 void qn_probe_run(qn_container *c, const qn_probe *p, double timeout, qn_probe_result *res);
+/* Whether a failed exec probe met the end of the container's command rather than answering
+ * (python3 without a terminal ends at once, killing what runs beside it): true when the first
+ * process has ended or ends within a second; it then waits for the runtime to finish, which can
+ * take seconds on a busy machine. Such a probe deserves another run in a paused container. */
+bool qn_probe_met_command_end(qn_container *c, const qn_probe *p, const qn_probe_result *r);
 /* The probe and its result as JSON (for reports); "spec" holds the probe itself in the probes
  * file form (qn_probe_spec_json), so that a report's probes can be run again. */
 json_t *qn_probe_json(const qn_probe *p, const qn_probe_result *r);

@@ -259,8 +259,11 @@ static qn_container *start(qn_verifying *v, qn_verify_side *s, const char *name,
 	return c;
 }
 
-/* Returns whether the probe got an answer. */
-static bool run_one(qn_verifying *v, qn_verify_side *s, qn_container *c, size_t i, double deadline, marks *m)
+/* Runs probe i and records its result. In the command's own container (retry) it returns false,
+ * recording nothing, when the command ended before the probe could answer: the probe then gets
+ * another chance in the paused container. */
+static bool run_one(qn_verifying *v, qn_verify_side *s, qn_container *c, size_t i, double deadline, marks *m,
+		    bool retry)
 {
 	const qn_probe *p = &v->o->probes->v[i];
 	qn_probe_result r;
@@ -269,10 +272,14 @@ static bool run_one(qn_verifying *v, qn_verify_side *s, qn_container *c, size_t 
 	qn_probe_run(c, p, QN_MAX(1.0, QN_MIN(60.0, deadline - qn_now())), &r);
 	qn_debug("verify: %s: %s: %.2f s", s->which, p->label, qn_now() - t0);
 	mark_add(m, c, "command");
-	json_array_set_new(s->results, i, result_json(v, p, &r));
-	bool ran = r.ran;
+	bool answered = !retry || ((r.ran || qn_container_running(c, NULL)) && !qn_probe_met_command_end(c, p, &r));
+	if (answered)
+		json_array_set_new(s->results, i, result_json(v, p, &r));
+	else
+		qn_debug("verify: %s: %s ended with the image's command (%s)", s->which, p->label,
+			 r.error ? r.error : "failed");
 	qn_probe_result_clear(&r);
-	return ran;
+	return answered;
 }
 
 static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error **err)
@@ -287,8 +294,7 @@ static int main_run(qn_verifying *v, qn_verify_side *s, size_t *next, qn_error *
 	mark_add(&m, c, "command");
 	m.v[0].off = 0; /* what the command did before the first probe, however fast it was */
 	for (; *next < n && !qn_interrupted() && qn_container_running(c, NULL); (*next)++)
-		/* the command ended during the probe: it gets another chance in the paused container */
-		if (!run_one(v, s, c, *next, deadline, &m) && !qn_container_running(c, NULL))
+		if (!run_one(v, s, c, *next, deadline, &m, true))
 			break;
 	/* without probes the command runs until it exits or the time is up, as in harden */
 	while (!n && qn_container_running(c, NULL) && qn_now() < deadline && !qn_interrupted())
@@ -335,7 +341,7 @@ static int pause_run(qn_verifying *v, qn_verify_side *s, size_t next, qn_error *
 		if (pl->v[i].kind != QN_PROBE_EXEC || qn_interrupted() || !qn_container_running(c, NULL))
 			not_run(v, s, &pl->v[i], i, why);
 		else
-			run_one(v, s, c, i, deadline, &m);
+			run_one(v, s, c, i, deadline, &m, false);
 	}
 	qn_container_stop(c, SIGTERM, 5);
 	int rc = collect(s, c, &m, err);

@@ -394,10 +394,18 @@ fi
 # a probe that fails on the original: the image is written, the exit status says so
 expect_exit 1 "a probe failing on the original exits 1" "$QUENCH" harden "$SLIM" --format oci -o "$T/fail-h" \
   --probe-exec "python3 -c 'import sys; sys.exit(3)'" --report "$T/fail.report.json"
-check "the failing probe is in the report, with its reason" \
+check "the failing probe is in the report, with its reason ($(jq -c '.profile.probes[0].error' "$T/fail.report.json" 2>&1))" \
   jqc '(.profile.probes_ok | not) and .profile.probes[0].error == "exit code 3"' "$T/fail.report.json"
 check "the image is written anyway" test -s "$T/fail-h/index.json"
 check "stderr says which way to look" grep -q "probes failed on the original" "$T/stderr"
+# the image's command ends under the probe, and the runtime takes seconds to follow (as runc
+# can on a busy machine): the probe still gets its own answer from a paused container, not
+# the kill or the runtime's refusal it met in the ending one
+slow_runtime "$T/slow-runtime"
+expect_exit 1 "slow runtime: the failing probe still fails" "$QUENCH" harden "$SLIM" --format oci -o "$T/slow-h" \
+  --runtime "$T/slow-runtime" --probe-exec "python3 -c 'import sys; sys.exit(3)'" --report "$T/slow.report.json"
+check "slow runtime: the probe's own exit code is reported ($(jq -c '.profile.probes[0].error' "$T/slow.report.json" 2>&1))" \
+  jqc '.profile.probes[0].error == "exit code 3" and .profile.stopped_by == "the command exited"' "$T/slow.report.json"
 
 # ---- safety: SIGINT, SIGTERM and --timeout leave nothing behind ----
 for sig in INT TERM; do

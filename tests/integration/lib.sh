@@ -15,8 +15,13 @@ trap 'rm -rf "$T"' EXIT
 
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
-# check DESCRIPTION COMMAND...: ok when the command succeeds
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds; what it prints follows as comments
+check() {
+  local d=$1 rc=0; shift
+  "$@" >"$T/check.out" || rc=$?
+  if [ "$rc" = 0 ]; then ok "$d"; else not_ok "$d"; fi
+  sed 's/^/# /' "$T/check.out" | head -20
+}
 # skip DESCRIPTION REASON: a visible skip; a failure when QUENCH_REQUIRE_ALL=1 (CI)
 skip() {
   TAP_N=$((TAP_N + 1))
@@ -43,5 +48,13 @@ expect_exit() {
 stderr_has() {
   if grep -qF -- "$1" "$T/stderr" && [ "$(wc -l <"$T/stderr")" -le 1 ]; then ok "$2"; else
     not_ok "$2"; sed 's/^/#   stderr: /' "$T/stderr" | head -5; fi
+}
+# slow_runtime FILE: writes a runtime that is runc, except that `run` returns 3 s after the
+# container has ended (runc can lag that much on a busy machine)
+slow_runtime() {
+  local runc
+  runc=$(command -v runc) || return 1
+  printf '#!/bin/sh\nfor a; do [ "$a" = run ] && { %s "$@"; rc=$?; sleep 3; exit $rc; }; done\nexec %s "$@"\n' \
+    "$runc" "$runc" >"$1" && chmod +x "$1"
 }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }

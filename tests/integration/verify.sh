@@ -135,6 +135,21 @@ if [ "$VARIANT" != plain ]; then
   exit
 fi
 
+# ---- a command that ends at once, under a runtime that is slow to follow ----
+# python3 without a terminal exits at once and takes the probe running beside it along; runc
+# may take seconds to report that end. The probe's answer must come from the paused container
+# on both sides: the printed 42, not the kill.
+SLIM=oci-archive:$QUENCH_TESTIMAGES/python-3.11-slim.oci.tar
+slow_runtime "$T/slow-runtime"
+expect_exit 0 "slim: quench harden with an exec probe" "$QUENCH" harden "$SLIM" -o "$T/slim-h" --format oci \
+  --probe-exec "python3 -c 'print(6*7)'" --report "$T/slim.harden.json"
+V=$T/slim.verify.json
+expect_exit 0 "slim: quench verify passes under the slow runtime" "$QUENCH" verify "$SLIM" "oci:$T/slim-h" \
+  --runtime "$T/slow-runtime" --probes-from "$T/slim.harden.json" --json -o "$V"
+FORTY_TWO=sha256:$(echo 42 | sha256sum | cut -d' ' -f1)
+check "slim: both sides answered 42 with exit code 0 ($(jq -c '[.probes[0].original.exit_code, .probes[0].hardened.exit_code]' "$V" 2>&1))" \
+  jq_true --arg d "$FORTY_TWO" '.probes[0] | .same and .original.exit_code == 0 and .hardened.exit_code == 0 and .original.stdout_sha256 == $d and .hardened.stdout_sha256 == $d' "$V"
+
 # ---- nginx ----
 probes nginx
 expect_exit 0 "nginx: quench harden with GET /" \
