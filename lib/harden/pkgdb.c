@@ -4,9 +4,13 @@
  * packages are kept byte for byte, so a scanner reads the same versions it read before.
  *
  * dpkg: paragraphs of var/lib/dpkg/status, files of the distroless status.d layout, and the
- * removed packages' var/lib/dpkg/info files. apk: records of lib/apk/db/installed. rpm
- * databases are not rewritten (removed packages stay listed: a scanner sees more, never less). */
+ * removed packages' var/lib/dpkg/info files. apk: records of lib/apk/db/installed. rpm: the
+ * removed packages' rows of the sqlite rpmdb (Packages and every index table), rebuilt; the -wal
+ * and -shm files of the old database go with it. An rpm database that cannot be rewritten (Berkeley
+ * DB, ndb, or one SQLite refuses) stays as it was, with a warning: a scanner then sees more
+ * packages than the image holds, never fewer. */
 #include "harden_int.h"
+#include "pkg/osdb.h"
 #include "util/path.h"
 
 /* Field value of a control paragraph (first occurrence), or NULL; caller frees. */
@@ -109,6 +113,42 @@ static void rewrite(qn_hardening *h, const char *path, keep_rec_fn fn, const qn_
 	qn_harden_set_content(h, path, (unsigned char *)text, len);
 }
 
+static bool drop_rpm(const qn_package *p, void *ud)
+{
+	_cleanup_free_ char *k = xasprintf("%s:%s@%s", p->name, p->arch ? p->arch : "", p->version ? p->version : "");
+	return qn_strset_has(ud, k);
+}
+
+static void rewrite_rpmdb(qn_hardening *h, const char *path, const qn_strset *removed)
+{
+	const qn_node *n = qn_tree_lookup(h->tree, path);
+	if (!n || n->type != QN_NODE_REG || !n->content)
+		return;
+	if (n->content_truncated) {
+		qn_harden_warn(h, "%s: too large to rewrite; its removed packages stay listed", path);
+		return;
+	}
+	uint8_t *out = NULL;
+	size_t len = 0;
+	_cleanup_error_ qn_error *e = NULL;
+	int dropped = qn_rpm_sqlite_drop(n->content, n->content_len, path, drop_rpm, (void *)removed, &out, &len, &e);
+	if (dropped < 0)
+		qn_harden_warn(h, "%s not rewritten, its removed packages stay listed: %s", path, e->msg);
+	if (dropped <= 0)
+		return;
+	qn_strset_put(&h->rewritten, path, NULL);
+	qn_harden_set_content(h, path, out, len);
+	/* a -wal file of the old database replayed over the new one would corrupt it */
+	static const char *const sidecar[] = {"-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < QN_ARRAY_LEN(sidecar); i++) {
+		_cleanup_free_ char *side = xasprintf("%s%s", path, sidecar[i]);
+		if (qn_tree_lookup(h->tree, side)) {
+			qn_strset_remove(&h->keep.paths, side);
+			qn_strset_add(&h->dropped_db, side);
+		}
+	}
+}
+
 /* Whether NAME is one of a dpkg package's info files: PKG.EXT or PKG:ARCH.EXT, where EXT has no
  * dot (package names may: "libgtk2.0-0.list" belongs to libgtk2.0-0, not to libgtk2). */
 static bool is_info_file(const char *name, const qn_package *p)
@@ -145,7 +185,11 @@ void qn_harden_rewrite_pkgdb(qn_hardening *h)
 		if (s->state != QN_PKG_REMOVED)
 			continue;
 		const qn_package *p = s->pkg;
-		_cleanup_free_ char *k = xasprintf("%s:%s", p->name, p->eco == QN_ECO_DEB && p->arch ? p->arch : "");
+		/* rpm allows one name in several versions (kernels) and architectures (multilib) */
+		_cleanup_free_ char *k =
+		    p->eco == QN_ECO_RPM
+			? xasprintf("%s:%s@%s", p->name, p->arch ? p->arch : "", p->version ? p->version : "")
+			: xasprintf("%s:%s", p->name, p->eco == QN_ECO_DEB && p->arch ? p->arch : "");
 		qn_strset_add(&removed, k);
 		if (p->eco == QN_ECO_DEB) {
 			drop_info_files(h, p);
@@ -159,6 +203,8 @@ void qn_harden_rewrite_pkgdb(qn_hardening *h)
 	}
 	rewrite(h, "var/lib/dpkg/status", keep_dpkg, &removed);
 	rewrite(h, "lib/apk/db/installed", keep_apk, &removed);
+	rewrite_rpmdb(h, "var/lib/rpm/rpmdb.sqlite", &removed);
+	rewrite_rpmdb(h, "usr/lib/sysimage/rpm/rpmdb.sqlite", &removed);
 	qn_strset_clear(&removed);
 }
 

@@ -145,6 +145,18 @@ int qn_rpm_parse_header(const uint8_t *blob, size_t len, const char *location, q
 int qn_rpm_parse_sqlite(const uint8_t *db, size_t len, const char *location, qn_pkglist *out, qn_osdb_warnings *w,
 			qn_error **err);
 
+/* Writes a copy of an sqlite rpmdb without the packages drop() picks (it sees each header that
+ * parses; gpg-pubkey and unreadable rows always stay): their Packages rows and every row of the
+ * tables with an hnum column that points at them are deleted with secure_delete on, so nothing
+ * of a removed header is left in the file. A database SQLite's integrity check finds damaged, or
+ * whose Packages rows share an hnum, is refused. The same defenses as qn_rpm_parse_sqlite apply.
+ * Returns the number of packages removed, with the new bytes in *out (caller frees; NULL when
+ * none was), or -1 (QN_ERR_INPUT, QN_ERR_LIMIT) with *out NULL. The same input and choice give
+ * the same bytes. */
+typedef bool (*qn_rpm_drop_fn)(const qn_package *p, void *ud);
+int qn_rpm_sqlite_drop(const uint8_t *db, size_t len, const char *location, qn_rpm_drop_fn drop, void *ud,
+		       uint8_t **out, size_t *out_len, qn_error **err);
+
 typedef enum {
 	QN_RPMDB_UNKNOWN = 0,
 	QN_RPMDB_SQLITE, /* rpmdb.sqlite: read by qn_rpm_parse_sqlite */

@@ -556,12 +556,27 @@ static int progress_budget(void *ud)
 	return 0;
 }
 
-/* Opens a private read-only copy of the bytes. The database is hostile input: defensive mode
+static int check_sqlite_input(const uint8_t *db, size_t len, const char *loc, qn_error **err)
+{
+	if (len > QN_OSDB_MAX_INPUT)
+		return qn_error_set(err, QN_ERR_LIMIT, "%s: %zu bytes, over the limit of %zu", loc, len,
+				    QN_OSDB_MAX_INPUT);
+	/* 100 bytes is the SQLite file header; anything shorter is not a database */
+	if (len < 100 || qn_rpm_detect_db(db, len) != QN_RPMDB_SQLITE)
+		return qn_error_set(err, QN_ERR_INPUT, "%s: not an SQLite database", loc);
+	return 0;
+}
+
+/* Opens a private copy of the bytes (which must look like an SQLite file), read-only unless
+ * `writable`. The database is hostile input: defensive mode
  * refuses writes to the schema, triggers and views are off so no stored code runs, the schema is
  * untrusted (no functions with side effects), nothing can be attached or loaded, lengths are
  * bounded, and a progress handler bounds the work a crafted b-tree can cause. */
-static int open_memdb(const uint8_t *db, size_t len, const char *loc, sqlite3 **out, unsigned *budget, qn_error **err)
+static int open_memdb(const uint8_t *db, size_t len, const char *loc, bool writable, sqlite3 **out, unsigned *budget,
+		      qn_error **err)
 {
+	if (check_sqlite_input(db, len, loc, err) < 0)
+		return -1;
 	sqlite3 *h = NULL;
 	if (sqlite3_open_v2(":memory:", &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		sqlite3_close(h);
@@ -587,7 +602,8 @@ static int open_memdb(const uint8_t *db, size_t len, const char *loc, sqlite3 **
 	if (copy[18] == 2 && copy[19] == 2)
 		copy[18] = copy[19] = 1;
 	int rc = sqlite3_deserialize(h, "main", copy, (sqlite3_int64)len, (sqlite3_int64)len,
-				     SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+				     SQLITE_DESERIALIZE_FREEONCLOSE |
+					 (writable ? SQLITE_DESERIALIZE_RESIZEABLE : SQLITE_DESERIALIZE_READONLY));
 	if (rc != SQLITE_OK) {
 		sqlite3_close(h);
 		return qn_error_set(err, QN_ERR_INPUT, "%s: SQLite refused the database: %s", loc, sqlite3_errstr(rc));
@@ -644,19 +660,175 @@ int qn_rpm_parse_sqlite(const uint8_t *db, size_t len, const char *location, qn_
 			qn_error **err)
 {
 	const char *loc = location ? location : "rpmdb.sqlite";
-	if (len > QN_OSDB_MAX_INPUT)
-		return qn_error_set(err, QN_ERR_LIMIT, "%s: %zu bytes, over the limit of %zu", loc, len,
-				    QN_OSDB_MAX_INPUT);
-	/* 100 bytes is the SQLite file header; anything shorter is not a database */
-	if (len < 100 || qn_rpm_detect_db(db, len) != QN_RPMDB_SQLITE)
-		return qn_error_set(err, QN_ERR_INPUT, "%s: not an SQLite database", loc);
 	sqlite3 *h = NULL;
 	unsigned budget = RPM_SQLITE_STEPS / 1000;
-	if (open_memdb(db, len, loc, &h, &budget, err) < 0)
+	if (open_memdb(db, len, loc, false, &h, &budget, err) < 0)
 		return -1;
 	int rc = read_packages(h, loc, out, w, err);
 	sqlite3_close(h);
 	return rc;
+}
+
+/* ---- removing packages from the sqlite rpmdb ---- */
+
+static int sql_fail(sqlite3 *h, int rc, const char *loc, const char *what, qn_error **err)
+{
+	return qn_error_set(err, rc == SQLITE_INTERRUPT ? QN_ERR_LIMIT : QN_ERR_INPUT, "%s: %s: %s", loc, what,
+			    rc == SQLITE_INTERRUPT ? "work limit reached" : sqlite3_errmsg(h));
+}
+
+/* The hnums of the Packages rows whose header parses and which drop() picks, in hnum order. */
+static int rows_to_drop(sqlite3 *h, const char *loc, qn_rpm_drop_fn drop, void *ud, qn_buf *hnums, qn_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	/* rows are deleted by hnum: two rows sharing one (no primary key, as rpm declares it) would
+	 * take a package that stays along with one that goes */
+	int rc = sqlite3_prepare_v2(h, "SELECT count(*) = count(DISTINCT hnum) FROM Packages", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 0) != 1) {
+		sqlite3_finalize(st);
+		return qn_error_set(err, QN_ERR_INPUT, "%s: Packages has rows sharing one hnum", loc);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_fail(h, rc, loc, "no readable Packages table", err);
+	rc = sqlite3_prepare_v2(h, "SELECT hnum, blob FROM Packages ORDER BY hnum", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(h, rc, loc, "no readable Packages table", err);
+	size_t rows = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (++rows > RPM_MAX_PACKAGES) {
+			sqlite3_finalize(st);
+			return qn_error_set(err, QN_ERR_LIMIT, "%s: more than %d packages", loc, RPM_MAX_PACKAGES);
+		}
+		if (sqlite3_column_type(st, 1) != SQLITE_BLOB)
+			continue;
+		int n = sqlite3_column_bytes(st, 1);
+		qn_package p;
+		_cleanup_error_ qn_error *e = NULL;
+		/* a header that does not parse was never listed: it stays as it is */
+		if (parse_blob(sqlite3_column_blob(st, 1), (size_t)(n > 0 ? n : 0), loc, loc, &p, NULL, &e) != 0)
+			continue;
+		if (drop(&p, ud)) {
+			sqlite3_int64 hnum = sqlite3_column_int64(st, 0);
+			qn_buf_add(hnums, &hnum, sizeof(hnum));
+		}
+		qn_package_clear(&p);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(h, rc, loc, "reading Packages", err);
+}
+
+/* Deletes the rows of one table whose hnum is one of the n in hnums. */
+static int delete_rows(sqlite3 *h, const char *loc, const char *table, const sqlite3_int64 *hnums, size_t n,
+		       qn_error **err)
+{
+	char *sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE hnum = ?", table);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+	sqlite3_free(sql);
+	for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+		sqlite3_bind_int64(st, 1, hnums[i]);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? sqlite3_reset(st) : rc;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : sql_fail(h, rc, loc, table, err);
+}
+
+/* Deletes the packages from Packages and from every table with an hnum column (rpm's indexes:
+ * Name, Basenames, Providename, Sigmd5 and the rest), whatever their names. */
+static int delete_packages(sqlite3 *h, const char *loc, const qn_buf *hnums, qn_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(
+	    h,
+	    "SELECT t.name FROM sqlite_schema t WHERE lower(t.type) = 'table' AND t.name NOT LIKE 'sqlite%' "
+	    "AND EXISTS (SELECT 1 FROM pragma_table_info(t.name) c WHERE lower(c.name) = 'hnum') "
+	    "ORDER BY t.name",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(h, rc, loc, "reading the schema", err);
+	qn_ptrvec tables = {0};
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		qn_ptrvec_push(&tables, xstrdup((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	int out = rc == SQLITE_DONE ? 0 : sql_fail(h, rc, loc, "reading the schema", err);
+	if (out == 0 && (rc = sqlite3_exec(h, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
+		out = sql_fail(h, rc, loc, "BEGIN", err);
+	for (size_t i = 0; out == 0 && i < tables.n; i++)
+		out = delete_rows(h, loc, tables.v[i], (const sqlite3_int64 *)(const void *)hnums->data,
+				  hnums->len / sizeof(sqlite3_int64), err);
+	if (out == 0 && (rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		out = sql_fail(h, rc, loc, "COMMIT", err);
+	qn_ptrvec_clear(&tables, free);
+	return out;
+}
+
+/* 0 when SQLite's integrity check passes; else an error with the first problem it names. A
+ * damaged b-tree can read well enough to list packages and still turn deletions into more
+ * damage, so the rewriter refuses it before it starts and checks what it wrote. */
+static int check_sound(sqlite3 *h, const char *loc, const char *what, qn_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h, "PRAGMA integrity_check(1)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return sql_fail(h, rc, loc, "integrity check", err);
+	}
+	const char *r = (const char *)sqlite3_column_text(st, 0);
+	int out = r && strcmp(r, "ok") == 0
+		      ? 0
+		      : qn_error_set(err, QN_ERR_INPUT, "%s: %s: %s", loc, what, r ? r : "integrity check failed");
+	sqlite3_finalize(st);
+	return out;
+}
+
+int qn_rpm_sqlite_drop(const uint8_t *db, size_t len, const char *location, qn_rpm_drop_fn drop, void *ud,
+		       uint8_t **out, size_t *out_len, qn_error **err)
+{
+	*out = NULL;
+	*out_len = 0;
+	const char *loc = location ? location : "rpmdb.sqlite";
+	sqlite3 *h = NULL;
+	unsigned budget = RPM_SQLITE_STEPS / 1000;
+	if (open_memdb(db, len, loc, true, &h, &budget, err) < 0)
+		return -1;
+	qn_buf hnums = QN_BUF_INIT;
+	int rc = rows_to_drop(h, loc, drop, ud, &hnums, err);
+	size_t dropped = hnums.len / sizeof(sqlite3_int64);
+	if (rc == 0 && dropped)
+		rc = check_sound(h, loc, "SQLite finds the database damaged", err);
+	/* deleted content is overwritten with zeros, so nothing of a removed header stays in a free
+	 * page. No VACUUM: it copies only what the schema calls a "table" in lower case, and a
+	 * hostile schema can make it leave tables behind */
+	int s;
+	if (rc == 0 && dropped && (s = sqlite3_exec(h, "PRAGMA secure_delete = ON", NULL, NULL, NULL)) != SQLITE_OK)
+		rc = sql_fail(h, s, loc, "secure_delete", err);
+	if (rc == 0 && dropped)
+		rc = delete_packages(h, loc, &hnums, err);
+	if (rc == 0 && dropped)
+		rc = check_sound(h, loc, "the rewritten database is damaged", err);
+	if (rc == 0 && dropped) {
+		sqlite3_int64 n = 0;
+		unsigned char *bytes = sqlite3_serialize(h, "main", &n, 0);
+		if (!bytes || n < 100)
+			rc = qn_error_set(err, QN_ERR_RUNTIME, "%s: SQLite could not write the database", loc);
+		else {
+			*out = xmalloc((size_t)n);
+			memcpy(*out, bytes, (size_t)n);
+			*out_len = (size_t)n;
+			/* the journal mode stays as rpm left it (WAL: bytes 18-19 = 2) */
+			(*out)[18] = db[18];
+			(*out)[19] = db[19];
+		}
+		sqlite3_free(bytes);
+	}
+	sqlite3_close(h);
+	qn_buf_clear(&hnums);
+	return rc < 0 ? -1 : (int)dropped;
 }
 
 qn_rpmdb_kind qn_rpm_detect_db(const uint8_t *buf, size_t len)

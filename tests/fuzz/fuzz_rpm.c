@@ -1,6 +1,6 @@
 /* Fuzz target: the rpm header parser over arbitrary bytes (as given, and behind the 8-byte header
- * magic), database detection, and the sqlite rpmdb reader on inputs that start with the SQLite
- * magic. */
+ * magic), database detection, and the sqlite rpmdb reader and rewriter (dropping every other
+ * package) on inputs that start with the SQLite magic. */
 #include "pkg/osdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,6 +30,35 @@ static void header(const uint8_t *data, size_t size, qn_osdb_warnings *w)
 	qn_error_free(err);
 }
 
+static bool every_other(const qn_package *p, void *ud)
+{
+	(void)p;
+	unsigned *n = ud;
+	return (*n)++ % 2 == 0;
+}
+
+/* The rewritten database must read back, with as many packages fewer as were dropped. */
+static void rewrite(const uint8_t *data, size_t size, size_t listed)
+{
+	uint8_t *out = NULL;
+	size_t len = 0;
+	unsigned n = 0;
+	qn_error *err = NULL;
+	int rc = qn_rpm_sqlite_drop(data, size, "rpmdb.sqlite", every_other, &n, &out, &len, &err);
+	check(rc, err);
+	if ((rc > 0) != (out != NULL) || (rc < 0 && out))
+		__builtin_trap();
+	if (rc > 0) {
+		qn_pkglist l = {0};
+		qn_error *e2 = NULL;
+		if (qn_rpm_parse_sqlite(out, len, "rewritten", &l, NULL, &e2) < 0 || l.n + (size_t)rc != listed)
+			__builtin_trap();
+		qn_pkglist_clear(&l);
+	}
+	free(out);
+	qn_error_free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	qn_osdb_warnings w = {0};
@@ -39,6 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		qn_error *err = NULL;
 		int rc = qn_rpm_parse_sqlite(data, size, "rpmdb.sqlite", &l, &w, &err);
 		check(rc, err);
+		if (rc == 0)
+			rewrite(data, size, l.n);
 		qn_error_free(err);
 		qn_pkglist_clear(&l);
 	} else {

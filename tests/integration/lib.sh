@@ -57,4 +57,12 @@ slow_runtime() {
   printf '#!/bin/sh\nfor a; do [ "$a" = run ] && { %s "$@"; rc=$?; sleep 3; exit $rc; }; done\nexec %s "$@"\n' \
     "$runc" "$runc" >"$1" && chmod +x "$1"
 }
+# rpm_justdb SPEC DBPATH: builds the spec's noarch packages with rpmbuild and records them in the
+# rpm database at DBPATH with rpm --justdb; the tools' output goes to $T/rpm.log
+rpm_justdb() {
+  local W
+  W=$(mktemp -d "$T/rpmbuild.XXXXXX")
+  rpmbuild --quiet --define "_topdir $W" -bb "$1" >"$T/rpm.log" 2>&1 &&
+    rpm -i --justdb --nodeps --dbpath "$2" "$W"/RPMS/noarch/*.rpm >>"$T/rpm.log" 2>&1
+}
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }

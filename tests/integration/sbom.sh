@@ -166,8 +166,7 @@ echo lib > %{buildroot}/usr/lib/qnlib/lib.txt
 %files -n qnlib
 /usr/lib/qnlib/lib.txt
 EOF
-  rpmbuild --quiet --define "_topdir $W/top" -bb "$W/qn.spec" >"$T/rpm.log" 2>&1 &&
-    rpm -i --justdb --nodeps --dbpath "$R/var/lib/rpm" "$W"/top/RPMS/noarch/*.rpm >>"$T/rpm.log" 2>&1 || return 1
+  rpm_justdb "$W/qn.spec" "$R/var/lib/rpm" || return 1
   echo hello >"$R/usr/share/qnhello/hello.txt"
   echo lib >"$R/usr/lib/qnlib/lib.txt"
   printf 'NAME="Rocky Linux"\nID="rocky"\nVERSION_ID="9.3"\nPRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"\n' >"$R/etc/os-release"

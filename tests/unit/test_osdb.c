@@ -2,6 +2,7 @@
  * variants that must fail cleanly, and cross-checks against the real tools when they are
  * installed: dpkg-query on this machine's own status file, and rpmbuild + rpm for the sqlite
  * rpmdb (Debian package "rpm"). A missing tool prints a "# SKIP" line. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -1186,6 +1187,11 @@ static void test_rpm_sqlite(void)
 	err = NULL;
 }
 
+static bool drop_named(const qn_package *p, void *ud)
+{
+	return strcmp(p->name, ud) == 0;
+}
+
 /* A database whose Packages is a view (or that has no Packages) is refused: views are off. */
 static void test_rpm_sqlite_hostile(void)
 {
@@ -1214,7 +1220,25 @@ static void test_rpm_sqlite_hostile(void)
 	if (err)
 		printf("# garbage database: %s\n", err->msg);
 	qn_error_free(err);
+	err = NULL;
 	qn_pkglist_clear(&l);
+
+	/* two rows without an hnum of their own: the rewriter refuses, as it deletes by hnum */
+	CHECK(sqlite3_open("dup.sqlite", &db) == SQLITE_OK);
+	CHECK(exec_sql(db, "CREATE TABLE Packages (hnum INTEGER, blob BLOB NOT NULL);") == SQLITE_OK);
+	qn_buf b = QN_BUF_INIT;
+	make_bash_header(&b, "bash");
+	insert_blob(db, b.data, b.len);
+	insert_blob(db, b.data, b.len);
+	qn_buf_clear(&b);
+	sqlite3_close(db);
+	bytes = qn_read_file("dup.sqlite", QN_OSDB_MAX_INPUT, &len, NULL);
+	uint8_t *out = NULL;
+	size_t n = 0;
+	CHECK_INT(qn_rpm_sqlite_drop((const uint8_t *)bytes, len, "db", drop_named, "bash", &out, &n, &err), -1);
+	CHECK(err && strcmp(err->msg, "db: Packages has rows sharing one hnum") == 0 && !out);
+	qn_error_free(err);
+	free(bytes);
 }
 
 /* ---- rpm cross-check with rpmbuild and rpm ---- */
@@ -1329,6 +1353,103 @@ static void test_rpm_real(void)
 	free(bytes);
 }
 
+/* A count from the database file at path, or -1. */
+static long long sql_count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		printf("# sqlite: %s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Removing a package from a database rpm wrote: rpm then neither lists it nor owns its files,
+ * the other package answers as before, no index row points at the removed header and none of
+ * its bytes is left in the file, and the result is the same on every run. */
+static void test_rpm_drop(void)
+{
+	if (access("/usr/bin/rpmbuild", X_OK) != 0 || access("/usr/bin/rpm", X_OK) != 0) {
+		printf("# SKIP rpmbuild or rpm missing (Debian package: rpm)\n");
+		return;
+	}
+	if (access("db/rpmdb.sqlite", R_OK) != 0 && !build_rpmdb()) {
+		tap_cur_failed = 1;
+		return;
+	}
+	size_t len = 0, n = 0, n2 = 0;
+	qn_error *err = NULL;
+	uint8_t *bytes = (uint8_t *)qn_read_file("db/rpmdb.sqlite", QN_OSDB_MAX_INPUT, &len, &err), *out = NULL,
+		*again = NULL;
+	CHECK(bytes && len > 100);
+	if (!bytes)
+		return;
+	static const char data_summary[] = "Data for qntest";
+	CHECK(memmem(bytes, len, data_summary, strlen(data_summary)) != NULL);
+	CHECK_INT(qn_rpm_sqlite_drop(bytes, len, "db", drop_named, "qntest-data", &out, &n, &err), 1);
+	CHECK_INT(qn_rpm_sqlite_drop(bytes, len, "db", drop_named, "qntest-data", &again, &n2, &err), 1);
+	if (err)
+		printf("# %s\n", err->msg);
+	CHECK(out && again && n == n2 && memcmp(out, again, n) == 0);
+	CHECK(out && out[18] == bytes[18] && out[19] == bytes[19]); /* rpm's journal mode stays */
+	CHECK(out && memmem(out, n, data_summary, strlen(data_summary)) == NULL);
+	if (!out) {
+		free(bytes);
+		return;
+	}
+	CHECK(mkdir("db2", 0755) == 0 || errno == EEXIST);
+	tap_write("db2/rpmdb.sqlite", out, n);
+
+	char *q = run("rpm -qa --dbpath \"$PWD/db2\" --qf '%{NAME}\\n'");
+	CHECK_STR(q, "qntest\n");
+	free(q);
+	/* the files rpm knows (rpm -qf wants them on this machine) */
+	q = run("rpm -qa --dbpath \"$PWD/db2\" --qf '[%{FILENAMES}\\n]' | sort");
+	CHECK_STR(q, "/etc/qntest.conf\n/usr/share/qntest/hello.txt\n/usr/share/qntest/link\n");
+	free(q);
+	q = run("rpm -q --whatprovides qntest-data --dbpath \"$PWD/db2\" 2>&1; true");
+	CHECK(q && strstr(q, "no package provides qntest-data"));
+	free(q);
+	q = run("rpm -qa --dbpath \"$PWD/db\" --qf '%{NAME}\\n' | sort");
+	CHECK_STR(q, "qntest\nqntest-data\n"); /* the input database was left alone */
+	free(q);
+
+	CHECK_INT(sql_count("db2/rpmdb.sqlite", "SELECT count(*) FROM pragma_integrity_check WHERE "
+						"integrity_check != 'ok'"),
+		  0);
+	CHECK_INT(sql_count("db2/rpmdb.sqlite", "SELECT count(*) FROM Packages"), 1);
+	CHECK_INT(sql_count("db2/rpmdb.sqlite", "SELECT count(*) FROM Basenames WHERE hnum NOT IN "
+						"(SELECT hnum FROM Packages)"),
+		  0);
+	CHECK_INT(sql_count("db2/rpmdb.sqlite", "SELECT count(*) FROM Name WHERE hnum NOT IN "
+						"(SELECT hnum FROM Packages)"),
+		  0);
+	CHECK(sql_count("db2/rpmdb.sqlite", "SELECT count(*) FROM Basenames") > 0);
+
+	qn_pkglist l = {0};
+	CHECK_INT(qn_rpm_parse_sqlite(out, n, "db2", &l, NULL, &err), 0);
+	CHECK(l.n == 1 && strcmp(l.v[0].name, "qntest") == 0);
+	qn_pkglist_clear(&l);
+
+	/* nothing picked: nothing written */
+	free(again);
+	again = (uint8_t *)"x";
+	CHECK_INT(qn_rpm_sqlite_drop(bytes, len, "db", drop_named, "no-such-package", &again, &n2, &err), 0);
+	CHECK(again == NULL && n2 == 0);
+	/* not a database: a one-line error naming it, nothing written */
+	CHECK_INT(qn_rpm_sqlite_drop(bytes, 50, "var/lib/rpm/rpmdb.sqlite", drop_named, "qntest", &again, &n2, &err),
+		  -1);
+	CHECK(err && strcmp(err->msg, "var/lib/rpm/rpmdb.sqlite: not an SQLite database") == 0 && !again);
+	qn_error_free(err);
+	free(out);
+	free(bytes);
+}
+
 int main(void)
 {
 	TAP_RUN(test_dpkg_status);
@@ -1351,5 +1472,6 @@ int main(void)
 	TAP_RUN(test_rpm_sqlite);
 	TAP_RUN(test_rpm_sqlite_hostile);
 	TAP_RUN(test_rpm_real);
+	TAP_RUN(test_rpm_drop);
 	return tap_done();
 }
