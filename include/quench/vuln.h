@@ -228,6 +228,8 @@ int qn_vuln_feeds_set(qn_vuln_feeds *f, const char *key, const char *value, qn_e
 /* Reads the [db] section of an INI-style config file ("key = value", '#' comments). A missing
  * file is fine unless must_exist. Other sections are ignored. Returns 0 or -1 with err. */
 int qn_vuln_feeds_load(qn_vuln_feeds *f, const char *path, bool must_exist, qn_error **err);
+/* The same for the len bytes of such a file; name is what errors call it. */
+int qn_vuln_feeds_parse(qn_vuln_feeds *f, const char *text, size_t len, const char *name, qn_error **err);
 /* The default config path: $XDG_CONFIG_HOME/quench/config, else ~/.config/quench/config, or
  * NULL when neither is set. Caller frees. */
 char *qn_vuln_config_default_path(void);

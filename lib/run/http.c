@@ -3,6 +3,7 @@
  * container's loopback without any port leaving it. Responses are bounded; chunked transfer
  * encoding is decoded. Not a general HTTP client: one request per connection, no TLS. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -121,21 +122,30 @@ static const char *header(const char *head, size_t hlen, const char *name, size_
 	return NULL;
 }
 
+/* A hex chunk size at p (at most 15 digits), or -1. */
+static long long chunk_size(const char *p, const char *end)
+{
+	long long v = 0;
+	int digits = 0;
+	for (; p < end && isxdigit((unsigned char)*p) && digits < 16; p++, digits++)
+		v = v * 16 + (isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
+	return digits && digits < 16 ? v : -1;
+}
+
 static int dechunk(const char *p, size_t n, qn_buf *out)
 {
 	const char *end = p + n;
 	while (p < end) {
-		char *e;
-		unsigned long sz = strtoul(p, &e, 16);
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (e == p || !nl)
+		long long sz = chunk_size(p, end);
+		const char *nl = memchr(p, '\n', (size_t)(end - p)); /* past any chunk extension */
+		if (sz < 0 || !nl)
 			return -1;
 		p = nl + 1;
 		if (sz == 0)
 			return 0;
-		if (sz > (size_t)(end - p))
+		if ((unsigned long long)sz > (size_t)(end - p))
 			return -1;
-		qn_buf_add(out, p, sz);
+		qn_buf_add(out, p, (size_t)sz);
 		p += sz;
 		if (p < end && *p == '\r')
 			p++;
@@ -145,38 +155,69 @@ static int dechunk(const char *p, size_t n, qn_buf *out)
 	return -1;
 }
 
-static int parse_response(job_t *j, const qn_buf *b)
+/* "HTTP/D.D NNN" at the start of the response: the status, or -1. */
+static int status_line(const char *d, size_t len)
 {
-	const char *d = b->data ? b->data : "";
-	const char *sep = b->len ? memmem(d, b->len, "\r\n\r\n", 4) : NULL;
-	int status = 0;
-	if (!sep || sscanf(d, "HTTP/%*u.%*u %d", &status) != 1) {
-		j->error = xstrdup("not an HTTP response");
+	size_t i = 5;
+	if (len < 12 || memcmp(d, "HTTP/", 5) != 0)
+		return -1;
+	while (i < len && isdigit((unsigned char)d[i]))
+		i++;
+	if (i == 5 || i >= len || d[i++] != '.')
+		return -1;
+	size_t minor = i;
+	while (i < len && isdigit((unsigned char)d[i]))
+		i++;
+	if (i == minor || i >= len || d[i] != ' ')
+		return -1;
+	while (i < len && d[i] == ' ')
+		i++;
+	if (len - i < 3 || !isdigit((unsigned char)d[i]) || !isdigit((unsigned char)d[i + 1]) ||
+	    !isdigit((unsigned char)d[i + 2]) || (len - i > 3 && isdigit((unsigned char)d[i + 3])))
+		return -1;
+	return (d[i] - '0') * 100 + (d[i + 1] - '0') * 10 + (d[i + 2] - '0');
+}
+
+int qn_http_parse_response(const char *d, size_t len, qn_http_resp *resp, char **error)
+{
+	memset(resp, 0, sizeof(*resp));
+	const char *sep = len ? memmem(d, len, "\r\n\r\n", 4) : NULL;
+	int status = sep ? status_line(d, (size_t)(sep - d)) : -1;
+	if (status < 0) {
+		*error = xstrdup("not an HTTP response");
 		return -1;
 	}
 	size_t hlen = (size_t)(sep - d) + 2;
 	const char *body = sep + 4;
-	size_t blen = b->len - (size_t)(body - d), vl;
-	j->resp->status = status;
-	const char *ct = header(d, hlen, "Content-Type", &vl);
-	j->resp->content_type = ct ? xstrndup(ct, vl) : NULL;
-	const char *eol = memchr(d, '\n', hlen);
-	j->resp->headers = eol ? xstrndup(eol + 1, hlen - (size_t)(eol + 1 - d)) : xstrdup("");
+	size_t blen = len - (size_t)(body - d), vl;
 	const char *te = header(d, hlen, "Transfer-Encoding", &vl);
 	qn_buf out = QN_BUF_INIT;
 	if (te && vl >= 7 && !strncasecmp(te, "chunked", 7)) {
 		if (dechunk(body, blen, &out) < 0) {
 			qn_buf_clear(&out);
-			j->error = xstrdup("malformed chunked body");
+			*error = xstrdup("malformed chunked body");
 			return -1;
 		}
 	} else {
 		const char *cl = header(d, hlen, "Content-Length", &vl);
-		size_t want = cl ? (size_t)strtoull(cl, NULL, 10) : blen;
-		qn_buf_add(&out, body, QN_MIN(want, blen));
+		size_t want = blen;
+		if (cl) {
+			unsigned long long v = 0;
+			size_t k = 0;
+			for (; k < vl && isdigit((unsigned char)cl[k]) && v <= blen; k++)
+				v = v * 10 + (unsigned long long)(cl[k] - '0');
+			want = (size_t)QN_MIN(v, (unsigned long long)blen);
+		}
+		qn_buf_add(&out, body, want);
 	}
-	j->resp->body_len = out.len;
-	j->resp->body = qn_buf_steal(&out);
+	resp->status = status;
+	const char *ct = header(d, hlen, "Content-Type", &vl);
+	resp->content_type = ct ? xstrndup(ct, vl) : NULL;
+	const char *eol = memchr(d, '\n', hlen);
+	resp->headers = eol ? xstrndup(eol + 1, hlen - (size_t)(eol + 1 - d)) : xstrdup("");
+	qn_buf_adds(&out, ""); /* the body is NUL-terminated, even when empty */
+	resp->body_len = out.len;
+	resp->body = qn_buf_steal(&out);
 	return 0;
 }
 
@@ -204,7 +245,7 @@ static void *run_job(void *arg)
 		qn_buf_add(&req, r->body, blen);
 	qn_buf resp = QN_BUF_INIT;
 	if (send_all(j, fd, req.data, req.len) == 0 && recv_all(j, fd, &resp) == 0)
-		parse_response(j, &resp);
+		qn_http_parse_response(resp.data ? resp.data : "", resp.len, j->resp, &j->error);
 	close(fd);
 	qn_buf_clear(&req);
 	qn_buf_clear(&resp);

@@ -24,5 +24,9 @@ typedef struct {
  * with *resp filled, or -1 with *error (caller frees). */
 int qn_http_do(int netns_fd, pid_t alive_pid, const qn_http_req *req, double timeout, qn_http_resp *resp, char **error);
 void qn_http_resp_clear(qn_http_resp *r);
+/* Parses a whole HTTP/1.x response of len bytes (no NUL needed): the status line, the headers and
+ * the body, de-chunked when Transfer-Encoding says chunked, else cut at Content-Length. Returns 0
+ * with *resp filled (clear it with qn_http_resp_clear), or -1 with *error (caller frees). */
+int qn_http_parse_response(const char *data, size_t len, qn_http_resp *resp, char **error);
 
 #endif

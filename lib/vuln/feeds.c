@@ -181,21 +181,14 @@ static char *trim(char *s)
 	return s;
 }
 
-int qn_vuln_feeds_load(qn_vuln_feeds *f, const char *path, bool must_exist, qn_error **err)
+int qn_vuln_feeds_parse(qn_vuln_feeds *f, const char *text, size_t len, const char *name, qn_error **err)
 {
-	qn_error *rerr = NULL;
-	_cleanup_free_ char *text = qn_read_file(path, 1 << 20, NULL, &rerr);
-	if (!text) {
-		if (!must_exist && rerr->kind == QN_ERR_NOTFOUND) {
-			qn_error_free(rerr);
-			return 0;
-		}
-		*err = rerr;
-		return -1;
-	}
+	if (memchr(text, 0, len))
+		return qn_error_set(err, QN_ERR_USAGE, "%s: a NUL byte: not a text file", name);
+	_cleanup_free_ char *copy = xstrndup(text, len);
 	bool in_db = false;
 	int lineno = 0;
-	for (char *line = text, *next; line; line = next) {
+	for (char *line = copy, *next; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
@@ -211,12 +204,28 @@ int qn_vuln_feeds_load(qn_vuln_feeds *f, const char *path, bool must_exist, qn_e
 			continue;
 		char *eq = strchr(l, '=');
 		if (!eq)
-			return qn_error_set(err, QN_ERR_USAGE, "%s: line %d: want KEY = VALUE", path, lineno);
+			return qn_error_set(err, QN_ERR_USAGE, "%s: line %d: want KEY = VALUE", name, lineno);
 		*eq = 0;
 		if (qn_vuln_feeds_set(f, trim(l), trim(eq + 1), err) < 0)
-			return qn_error_prefix(err, "%s: line %d", path, lineno);
+			return qn_error_prefix(err, "%s: line %d", name, lineno);
 	}
 	return 0;
+}
+
+int qn_vuln_feeds_load(qn_vuln_feeds *f, const char *path, bool must_exist, qn_error **err)
+{
+	qn_error *rerr = NULL;
+	size_t len = 0;
+	_cleanup_free_ char *text = qn_read_file(path, 1 << 20, &len, &rerr);
+	if (!text) {
+		if (!must_exist && rerr->kind == QN_ERR_NOTFOUND) {
+			qn_error_free(rerr);
+			return 0;
+		}
+		*err = rerr;
+		return -1;
+	}
+	return qn_vuln_feeds_parse(f, text, len, path, err);
 }
 
 char *qn_vuln_config_default_path(void)
