@@ -29,6 +29,7 @@ typedef struct {
 	size_t n_versions;
 	qn_vuln_status status;
 	double cvss;
+	size_t seq; /* order of arrival, to keep it among rows of one id when sorting */
 } row;
 
 typedef struct {
@@ -72,6 +73,13 @@ static void rowvec_clear(rowvec *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
+static int cmp_row(const void *a, const void *b)
+{
+	const row *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 static int collect(void *ud, const qn_vuln_affected *a, qn_error **err)
 {
 	(void)err;
@@ -93,7 +101,8 @@ static int collect(void *ud, const qn_vuln_affected *a, qn_error **err)
 		   .label = rec ? dupn(rec->severity) : NULL,
 		   .vector = rec ? dupn(rec->cvss3_vector) : NULL,
 		   .status = a->status,
-		   .cvss = rec ? rec->cvss3_score : -1};
+		   .cvss = rec ? rec->cvss3_score : -1,
+		   .seq = rv->n - 1};
 	if (a->n_versions) {
 		r->versions = xcalloc(a->n_versions, sizeof(char *));
 		for (size_t i = 0; i < a->n_versions; i++)
@@ -394,6 +403,15 @@ static bool is_advisory(const char *id)
 	return false;
 }
 
+/* Whether an advisory is all the data says about its CVEs. Debian publishes a record per CVE
+ * beside its DSA/DLA/DTSA, and Ubuntu per CVE beside its USN: there the CVE records decide and
+ * an advisory only joins the findings of the CVEs it names. AlmaLinux (ALSA) and Rocky Linux
+ * (RLSA) publish advisories only: each stands for the CVEs it names. */
+static bool stands_for_cves(const char *id)
+{
+	return qn_str_has_prefix(id, "ALSA-") || qn_str_has_prefix(id, "RLSA-");
+}
+
 typedef struct {
 	qn_vulndb *db;
 	qn_strset cache; /* id -> recinfo */
@@ -618,6 +636,17 @@ static int emit(matcher *m, pkgctx *pc, cmpctx *c, const row *rows, size_t n, qn
 	const recinfo *ri = info_of(m, id, err);
 	if (!ri)
 		return -1;
+	if (is_advisory(id) && qn_strset_count(&ri->cves) && stands_for_cves(id)) {
+		for (size_t k = 0; k < ri->cves.cap; k++) {
+			const char *cve = ri->cves.keys ? ri->cves.keys[k] : NULL;
+			if (!cve)
+				continue;
+			pending *p = pending_get(pc, cve);
+			pending_merge(p, id, ri, &v, c);
+			qn_strset_add(&p->advisories, id);
+		}
+		return 0;
+	}
 	if (is_advisory(id) && qn_strset_count(&ri->cves)) {
 		qn_ptrvec_push(&pc->adv, (void *)id);
 		qn_ptrvec_push(&pc->adv, (void *)ri);
@@ -723,6 +752,16 @@ static int match_one(matcher *m, const qn_os_info *os, const qn_package *p, qn_c
 	if (qn_vulndb_lookup(m->db, pc.eco, pc.rel, pc.name, collect, &rv, err) < 0) {
 		rc = -1;
 		goto done;
+	}
+	/* rpm data (AlmaLinux, Rocky Linux) lists each binary rpm under its own name: krb5-libs,
+	 * not krb5, which no binary is called. Both names are looked up, and one record's rows
+	 * from the two come together */
+	if (p->eco == QN_ECO_RPM && strcmp(p->name, pc.name) != 0) {
+		if (qn_vulndb_lookup(m->db, pc.eco, pc.rel, p->name, collect, &rv, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		qn_sort(rv.v, rv.n, sizeof(*rv.v), cmp_row);
 	}
 	for (size_t i = 0; i < rv.n && rc == 0;) {
 		size_t j = i + 1;

@@ -136,42 +136,6 @@ mk_go_binary() {
   go version "$out" | awk '{ print $2 }'
 }
 
-# an rpm root: two packages built with rpmbuild and installed with rpm --justdb (sqlite rpmdb)
-mk_rpm_root() {
-  local R=$1 W=$T/rpmbuild
-  mkdir -p "$W" "$R/var/lib/rpm" "$R/etc" "$R/usr/share/qnhello" "$R/usr/lib/qnlib"
-  cat >"$W/qn.spec" <<'EOF'
-Name: qnhello
-Version: 1.2.3
-Release: 4.el9
-Epoch: 2
-Summary: A test package
-License: MIT
-URL: https://example.org/qnhello
-BuildArch: noarch
-Requires: qnlib
-%description
-Test.
-%package -n qnlib
-Summary: Its library
-License: BSD-3-Clause
-%description -n qnlib
-Lib.
-%install
-mkdir -p %{buildroot}/usr/share/qnhello %{buildroot}/usr/lib/qnlib
-echo hello > %{buildroot}/usr/share/qnhello/hello.txt
-echo lib > %{buildroot}/usr/lib/qnlib/lib.txt
-%files
-/usr/share/qnhello/hello.txt
-%files -n qnlib
-/usr/lib/qnlib/lib.txt
-EOF
-  rpm_justdb "$W/qn.spec" "$R/var/lib/rpm" || return 1
-  echo hello >"$R/usr/share/qnhello/hello.txt"
-  echo lib >"$R/usr/lib/qnlib/lib.txt"
-  printf 'NAME="Rocky Linux"\nID="rocky"\nVERSION_ID="9.3"\nPRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"\n' >"$R/etc/os-release"
-  echo "Rocky Linux release 9.3 (Blue Onyx)" >"$R/etc/redhat-release"
-}
 
 # one line per package: type name version source arch licence purl location files deps
 pkg_lines() {

@@ -240,6 +240,40 @@ else
   sed 's/^/# /' "$T/err" | head -3
 fi
 
+# ---------------------------------------------------------------- rpm through advisory-only data
+# a Rocky Linux root made with rpmbuild + rpm, and RLSA advisories as Rocky Linux publishes them:
+# advisories only, each binary rpm under its own name. qnlib (a binary of the qnhello source) is
+# found under its own name, each CVE the advisory names is a finding, and the older advisory of
+# qnhello (fixed below the installed version) is none
+if ! have rpmbuild || ! have rpm; then
+  skip "rpm scan" "rpmbuild or rpm missing (apt-get install rpm)"
+elif mk_rpm_root "$T/rpm/root"; then
+  mkdir -p "$T/rpm/osv"
+  cat >"$T/rpm/osv/rlsa-new.json" <<'JSON'
+{"id":"RLSA-2099:0001","modified":"2024-01-01T00:00:00Z","related":["CVE-2099-5000","CVE-2099-5001"],
+ "affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"qnlib"},
+   "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2:1.2.3-5.el9"}]}]}]}
+JSON
+  cat >"$T/rpm/osv/rlsa-old.json" <<'JSON'
+{"id":"RLSA-2098:0001","modified":"2024-01-01T00:00:00Z","related":["CVE-2098-0001"],
+ "affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"qnhello"},
+   "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2:1.2.3-3.el9"}]}]}]}
+JSON
+  if "$Q" db import --db "$T/rpm.sqlite" "$T/rpm/osv" >/dev/null 2>"$T/err" &&
+    "$Q" scan --db "$T/rpm.sqlite" -f json -o "$T/rpm.json" "dir:$T/rpm/root" 2>"$T/err"; then
+    check "rpm: qnlib has the two CVEs of its advisory, with its fix; qnhello none ($(jq -c '[.findings[] | [.package, .id]]' "$T/rpm.json"))" \
+      jq -e '[.findings[] | [.package, .id, .fixed_version, .advisories, .ecosystem, .status]] ==
+        [["qnlib", "CVE-2099-5000", "2:1.2.3-5.el9", ["RLSA-2099:0001"], "rpm", "fixed"],
+         ["qnlib", "CVE-2099-5001", "2:1.2.3-5.el9", ["RLSA-2099:0001"], "rpm", "fixed"]]' "$T/rpm.json"
+  else
+    not_ok "rpm: import or scan failed"
+    sed 's/^/# /' "$T/err" | head -3
+  fi
+else
+  not_ok "rpm: a root made with rpmbuild and rpm"
+  sed 's/^/#   /' "$T/rpm.log" | tail -5
+fi
+
 # ---------------------------------------------------------------- formats
 if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
   for n in debian-bookworm pyapp; do

@@ -82,6 +82,24 @@ static qn_vulndb *fixture_db(void)
 				 "\"apkurl\":\"{{urlprefix}}\",\"archs\":[\"x86_64\"],\"packages\":[{\"pkg\":{"
 				 "\"name\":\"openssl\",\"secfixes\":{\"3.3.2-r0\":[\"CVE-2099-2000\"],"
 				 "\"3.1.0-r0\":[\"CVE-2099-2001\"]}}}]}");
+	/* AlmaLinux lists each binary rpm (krb5 builds no binary named krb5); Rocky Linux data by
+	 * the source name; one record under both names */
+	write_file("osv/r1.json", "{\"id\":\"ALSA-2099:0001\",\"modified\":\"2025-01-01T00:00:00Z\","
+				  "\"upstream\":[\"CVE-2099-4000\"],\"affected\":["
+				  "{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"krb5-libs\"},"
+				  "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+				  "{\"fixed\":\"1.21.1-2.el9_4\"}]}]},"
+				  "{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"krb5-devel\"},"
+				  "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+				  "{\"fixed\":\"1.21.1-2.el9_4\"}]}]}]}");
+	write_file("osv/r2.json", "{\"id\":\"RLSA-2099:0002\",\"modified\":\"2025-01-01T00:00:00Z\","
+				  "\"upstream\":[\"CVE-2099-4001\"],\"affected\":["
+				  "{\"package\":{\"ecosystem\":\"Rocky Linux:9\",\"name\":\"openssl\"},"
+				  "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+				  "{\"fixed\":\"1:3.0.7-28.el9_4\"}]}]},"
+				  "{\"package\":{\"ecosystem\":\"Rocky Linux:9\",\"name\":\"openssl-libs\"},"
+				  "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+				  "{\"fixed\":\"1:3.0.7-27.el9_4\"}]}]}]}");
 	const char *paths[] = {"osv", "secdb.json"};
 	qn_vuln_results res = {0};
 	qn_error *err = NULL;
@@ -256,6 +274,41 @@ static void test_alpine(void)
 	CHECK(find(&fs, "libcrypto3", "CVE-2099-2001") == NULL);
 	CHECK_INT(count_pkg(&fs, "libssl3"), 0);
 	CHECK_INT(fs.n, 1);
+	qn_findings_clear(&fs);
+	qn_vulndb_close(db);
+}
+
+static void test_rpm(void)
+{
+	qn_vulndb *db = fixture_db();
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	qn_os_info alma = {.id = "almalinux", .version_id = "9.4"}, rocky = {.id = "rocky", .version_id = "9.3"};
+	qn_package a[] = {
+	    {.eco = QN_ECO_RPM, .name = "krb5-libs", .version = "1.21.1-1.el9", .source_name = "krb5"},
+	    {.eco = QN_ECO_RPM, .name = "krb5-libs-fixed", .version = "1.21.1-2.el9_4", .source_name = "krb5"},
+	};
+	qn_findings fs = {0};
+	CHECK_INT(match(db, &alma, a, 2, NULL, &fs), 0);
+	for (size_t i = 0; i < fs.n_warnings; i++)
+		printf("# warning: %s\n", fs.warnings[i]);
+	const qn_finding *f = find(&fs, "krb5-libs", "CVE-2099-4000");
+	CHECK(f && f->fixed_version && !strcmp(f->fixed_version, "1.21.1-2.el9_4") &&
+	      !strcmp(f->ecosystem, "AlmaLinux:9"));
+	CHECK_INT(fs.n, 1); /* the renamed binary is in no record */
+	qn_findings_clear(&fs);
+
+	/* found under both names, one finding with the earlier fix of the two rows */
+	qn_package r[] = {
+	    {.eco = QN_ECO_RPM, .name = "openssl-libs", .version = "1:3.0.7-25.el9", .source_name = "openssl"},
+	    {.eco = QN_ECO_RPM, .name = "openssl", .version = "1:3.0.7-28.el9_4", .source_name = "openssl"},
+	};
+	CHECK_INT(match(db, &rocky, r, 2, NULL, &fs), 0);
+	f = find(&fs, "openssl-libs", "CVE-2099-4001");
+	CHECK(f && f->fixed_version && !strcmp(f->fixed_version, "1:3.0.7-27.el9_4"));
+	CHECK_INT(count_pkg(&fs, "openssl-libs"), 1);
+	CHECK_INT(count_pkg(&fs, "openssl"), 0);
 	qn_findings_clear(&fs);
 	qn_vulndb_close(db);
 }
@@ -455,6 +508,7 @@ int main(void)
 	TAP_RUN(test_debian);
 	TAP_RUN(test_changelog_evidence);
 	TAP_RUN(test_alpine);
+	TAP_RUN(test_rpm);
 	TAP_RUN(test_language);
 	TAP_RUN(test_severity);
 	TAP_RUN(test_changelog);
