@@ -408,38 +408,10 @@ check "slow runtime: the probe's own exit code is reported ($(jq -c '.profile.pr
   jqc '.profile.probes[0].error == "exit code 3" and .profile.stopped_by == "the command exited"' "$T/slow.report.json"
 
 # ---- an rpm database: removed packages leave it, used ones stay, rpm itself reads it ----
-# two packages built with rpmbuild and recorded with rpm --justdb in a layer over the slim
-# image; the probe reads the file of one of them
+# the two packages of mk_rpm_root in a layer over the slim image, with the side files rpm leaves
+# (a -wal with pages of the old database must not survive it); the probe reads qnhello's file
 mk_rpm_layer() {
-  local W=$T/rpmw R=$1
-  mkdir -p "$W" "$R/var/lib/rpm" "$R/usr/share/qnused" "$R/usr/share/qnunused"
-  cat >"$W/qn.spec" <<'EOF'
-Name: qnused
-Version: 1.0
-Release: 1
-Summary: Read by the probe
-License: MIT
-BuildArch: noarch
-%description
-Used.
-%package -n qnunused
-Summary: Read by nobody
-%description -n qnunused
-Unused.
-%install
-mkdir -p %{buildroot}/usr/share/qnused %{buildroot}/usr/share/qnunused
-echo used > %{buildroot}/usr/share/qnused/data.txt
-echo unused > %{buildroot}/usr/share/qnunused/data.txt
-%files
-/usr/share/qnused/data.txt
-%files -n qnunused
-/usr/share/qnunused/data.txt
-EOF
-  rpm_justdb "$W/qn.spec" "$R/var/lib/rpm" || return 1
-  echo used >"$R/usr/share/qnused/data.txt"
-  echo unused >"$R/usr/share/qnunused/data.txt"
-  # the side files rpm leaves (a -wal with pages of the old database must not survive it)
-  touch "$R/var/lib/rpm/rpmdb.sqlite-wal" "$R/var/lib/rpm/rpmdb.sqlite-shm"
+  mk_rpm_root "$1" --no-os && touch "$1/var/lib/rpm/rpmdb.sqlite-wal" "$1/var/lib/rpm/rpmdb.sqlite-shm"
 }
 rpm_qa() { rpm -qa --dbpath "$1" --qf '%{NAME}\n' 2>"$T/rpmqa.err" | LC_ALL=C sort | tr '\n' ' '; }
 if ! have rpmbuild || ! have rpm; then
@@ -451,23 +423,23 @@ else
      umoci repack --image "$T/rpmimg:$STAG" "$T/rpmb" >/dev/null 2>"$T/umoci.err"; then
     ok "rpm database: a layer with two rpm packages over the slim image"
     if harden rpm "oci:$T/rpmimg:$STAG" --format oci -o "$T/rpm-h" --tag h \
-         --probe-exec "python3 -c 'print(open(\"/usr/share/qnused/data.txt\").read().strip())'"; then
-      check "rpm database: the report removes qnunused and keeps qnused" jqc \
-        '([.packages.list[] | select(.ecosystem == "rpm") | "\(.name)=\(.state)"] | sort) == ["qnunused=removed", "qnused=kept"]' \
+         --probe-exec "python3 -c 'print(open(\"/usr/share/qnhello/hello.txt\").read().strip())'"; then
+      check "rpm database: the report keeps qnhello and removes qnlib" jqc \
+        '([.packages.list[] | select(.ecosystem == "rpm") | "\(.name)=\(.state)"] | sort) == ["qnhello=kept", "qnlib=removed"]' \
         "$T/rpm.report.json"
       unpack "$T/rpm-h" h "$T/rpmhb"
       check "rpm database: the old database's -wal and -shm files are gone (before rpm makes its own)" bash -c \
         "! test -e '$T/rpmhb/rootfs/var/lib/rpm/rpmdb.sqlite-wal' && ! test -e '$T/rpmhb/rootfs/var/lib/rpm/rpmdb.sqlite-shm'"
-      check "rpm database: rpm -qa on the hardened image lists qnused only ($(rpm_qa "$T/rpmhb/rootfs/var/lib/rpm"))" \
-        test "$(rpm_qa "$T/rpmhb/rootfs/var/lib/rpm")" = "qnused "
+      check "rpm database: rpm -qa on the hardened image lists qnhello only ($(rpm_qa "$T/rpmhb/rootfs/var/lib/rpm"))" \
+        test "$(rpm_qa "$T/rpmhb/rootfs/var/lib/rpm")" = "qnhello "
       check "rpm database: rpm knows the kept file and not the removed one" bash -c \
-        "[ \"\$(rpm -qa --dbpath '$T/rpmhb/rootfs/var/lib/rpm' --qf '[%{FILENAMES}\n]')\" = /usr/share/qnused/data.txt ] &&
-         test -f '$T/rpmhb/rootfs/usr/share/qnused/data.txt' && ! test -e '$T/rpmhb/rootfs/usr/share/qnunused'"
+        "[ \"\$(rpm -qa --dbpath '$T/rpmhb/rootfs/var/lib/rpm' --qf '[%{FILENAMES}\n]')\" = /usr/share/qnhello/hello.txt ] &&
+         test -f '$T/rpmhb/rootfs/usr/share/qnhello/hello.txt' && ! test -e '$T/rpmhb/rootfs/usr/lib/qnlib'"
       check "rpm database: SQLite finds the rewritten file sound" \
         test "$(sqlite3 "file:$T/rpmhb/rootfs/var/lib/rpm/rpmdb.sqlite?immutable=1" 'PRAGMA integrity_check')" = ok
-      check "rpm database: the original still lists both" test "$(rpm_qa "$T/rpmb/rootfs/var/lib/rpm")" = "qnunused qnused "
-      check "rpm database: quench sbom of the hardened image lists qnused only" bash -c \
-        "[ \"\$('$QUENCH' sbom -f json 'oci:$T/rpm-h:h' | jq -c '[.packages[] | select(.type == \"rpm\") | .name]')\" = '[\"qnused\"]' ]"
+      check "rpm database: the original still lists both" test "$(rpm_qa "$T/rpmb/rootfs/var/lib/rpm")" = "qnhello qnlib "
+      check "rpm database: quench sbom of the hardened image lists qnhello only" bash -c \
+        "[ \"\$('$QUENCH' sbom -f json 'oci:$T/rpm-h:h' | jq -c '[.packages[] | select(.type == \"rpm\") | .name]')\" = '[\"qnhello\"]' ]"
     fi
   else
     not_ok "rpm database: a layer with two rpm packages over the slim image"

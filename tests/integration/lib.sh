@@ -65,9 +65,10 @@ rpm_justdb() {
   rpmbuild --quiet --define "_topdir $W" -bb "$1" >"$T/rpm.log" 2>&1 &&
     rpm -i --justdb --nodeps --dbpath "$2" "$W"/RPMS/noarch/*.rpm >>"$T/rpm.log" 2>&1
 }
-# mk_rpm_root DIR: a Rocky Linux 9.3 root of two packages built with rpmbuild and recorded with
-# rpm --justdb (sqlite rpmdb): qnhello 2:1.2.3-4.el9 (MIT) and qnlib, a binary of the qnhello
-# source that qnhello requires
+# mk_rpm_root DIR [--no-os]: a Rocky Linux 9.3 root of two packages built with rpmbuild and
+# recorded with rpm --justdb (sqlite rpmdb): qnhello 2:1.2.3-4.el9 (MIT) and qnlib, a binary of
+# the qnhello source that qnhello requires; --no-os leaves out os-release and redhat-release
+# (for a layer over another distribution)
 mk_rpm_root() {
   local R=$1 W=$T/rpmbuild
   mkdir -p "$W" "$R/var/lib/rpm" "$R/etc" "$R/usr/share/qnhello" "$R/usr/lib/qnlib"
@@ -100,6 +101,7 @@ EOF
   rpm_justdb "$W/qn.spec" "$R/var/lib/rpm" || return 1
   echo hello >"$R/usr/share/qnhello/hello.txt"
   echo lib >"$R/usr/lib/qnlib/lib.txt"
+  [ "${2:-}" = --no-os ] && return 0
   printf 'NAME="Rocky Linux"\nID="rocky"\nVERSION_ID="9.3"\nPRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"\n' >"$R/etc/os-release"
   echo "Rocky Linux release 9.3 (Blue Onyx)" >"$R/etc/redhat-release"
 }
