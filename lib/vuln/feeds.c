@@ -121,7 +121,7 @@ static int set_number(const char *key, const char *value, double lo, double hi, 
 	char *end = NULL;
 	errno = 0;
 	double d = strtod(value, &end);
-	if (errno || end == value || *end || d < lo || d > hi)
+	if (errno || end == value || *end || !(d >= lo && d <= hi)) /* NaN is in no range */
 		return qn_error_set(err, QN_ERR_USAGE, "%s: want a number from %g to %g, got \"%.40s\"", key, lo, hi,
 				    value);
 	*out = d;

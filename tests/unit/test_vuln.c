@@ -796,6 +796,9 @@ static void test_feeds_config(void)
 	qn_error_free(err);
 	err = NULL;
 	CHECK_INT(qn_vuln_feeds_load(&f, "absent", false, &err), 0);
+	CHECK_INT(qn_vuln_feeds_set(&f, "timeout", "nan", &err), -1); /* NaN compares false with both ends */
+	qn_error_free(err);
+	err = NULL;
 	/* a NUL byte hides nothing after it: the file is refused */
 	CHECK_INT(qn_vuln_feeds_parse(&f, "[db]\nretries = 1\0\nbogus = 2\n", 28, "nul", &err), -1);
 	CHECK_CONTAINS(err ? err->msg : NULL, "nul: a NUL byte");
