@@ -466,7 +466,6 @@ static int read_options(const char *cmd, const char *help, int argc, char **argv
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
-	char *end;
 	optind = 1;
 	o->max_age = 7;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -481,9 +480,7 @@ static int read_options(const char *cmd, const char *help, int argc, char **argv
 			o->count = true;
 			break;
 		case OPT_MAX_AGE:
-			errno = 0;
-			o->max_age = strtod(optarg, &end);
-			if (errno || end == optarg || *end || o->max_age < 0 || o->max_age > 1e6)
+			if (!qn_cli_number(optarg, 0, 1e6, &o->max_age))
 				return qn_cli_usage_error(cmd, "--max-age: want a number of days, got \"%s\"", optarg),
 				       -2;
 			break;

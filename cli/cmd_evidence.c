@@ -113,11 +113,10 @@ static int option(args_t *a, int c, const char *arg)
 	case O_RUNTIME:
 		a->runtime = arg;
 		return 0;
-	case O_TIMEOUT: {
-		char *end;
-		a->timeout = strtod(arg, &end);
-		return (*end || a->timeout <= 0) ? qn_cli_usage_error("evidence", "--timeout: seconds > 0"), -1 : 0;
-	}
+	case O_TIMEOUT:
+		return qn_cli_number(arg, 0.001, 1e7, &a->timeout)
+			   ? 0
+			   : (qn_cli_usage_error("evidence", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
 	case O_NOTRACE:
 		a->no_trace = true;
 		return 0;

@@ -107,9 +107,8 @@ static int parse_continue(const char *s, qn_harden_opts *o)
 	else if (!strcmp(s, "signal"))
 		o->continue_mode = QN_CONTINUE_SIGNAL;
 	else {
-		char *end;
-		double v = strtod(s, &end);
-		if (*end || v < 0 || v > 86400)
+		double v;
+		if (!qn_cli_number(s, 0, 86400, &v))
 			return -1;
 		o->continue_mode = QN_CONTINUE_SECONDS;
 		o->continue_seconds = v;
@@ -160,11 +159,10 @@ static int option(args_t *a, int c, const char *arg)
 	case O_RUNTIME:
 		a->o.runtime = arg;
 		return 0;
-	case O_TIMEOUT: {
-		char *end;
-		a->o.timeout = strtod(arg, &end);
-		return (*end || a->o.timeout <= 0) ? qn_cli_usage_error("harden", "--timeout: seconds > 0"), -1 : 0;
-	}
+	case O_TIMEOUT:
+		return qn_cli_number(arg, 0.001, 1e7, &a->o.timeout)
+			   ? 0
+			   : (qn_cli_usage_error("harden", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
 	case O_NOPTRACE:
 		a->o.no_ptrace = true;
 		return 0;

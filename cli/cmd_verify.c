@@ -127,11 +127,10 @@ static int option(args_t *a, int c, const char *arg)
 	case O_RUNTIME:
 		a->o.runtime = arg;
 		return 0;
-	case O_TIMEOUT: {
-		char *end;
-		a->o.timeout = strtod(arg, &end);
-		return (*end || a->o.timeout <= 0) ? qn_cli_usage_error("verify", "--timeout: seconds > 0"), -1 : 0;
-	}
+	case O_TIMEOUT:
+		return qn_cli_number(arg, 0.001, 1e7, &a->o.timeout)
+			   ? 0
+			   : (qn_cli_usage_error("verify", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
 	default:
 		return qn_cli_usage_error("verify", "unknown option"), -1;
 	}

@@ -32,6 +32,17 @@ int qn_cli_usage_error(const char *cmd, const char *fmt, ...)
 	return QN_EXIT_USAGE;
 }
 
+bool qn_cli_number(const char *arg, double lo, double hi, double *out)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi)) /* NaN is in no range */
+		return false;
+	*out = v;
+	return true;
+}
+
 int qn_cli_image_opt(const char *cmd, int c, const char *arg, qn_image_opts *o)
 {
 	uint64_t v;

@@ -49,6 +49,8 @@ usage_err "a bad --format" "--format" "$PY" -o "$T/err/o.tar" --format zip
 usage_err "a bad --probe-http" "probe" "$PY" -o "$T/err/o.tar" --probe-http 'GET abc/x'
 usage_err "a bad --timeout" "--timeout" "$PY" -o "$T/err/o.tar" --timeout 0
 usage_err "a bad --continue-after" "--continue-after" "$PY" -o "$T/err/o.tar" --continue-after soon
+usage_err "a NaN --timeout" "--timeout" "$PY" -o "$T/err/o.tar" --timeout nan
+usage_err "an empty --continue-after" "--continue-after" "$PY" -o "$T/err/o.tar" --continue-after ''
 usage_err "an unknown option" "--frobnicate" "$PY" -o "$T/err/o.tar" --frobnicate
 echo '[{"http": "GET", "port": 8000' >"$T/bad.json"
 usage_err "a probes file that is not JSON" "$T/bad.json" "$PY" -o "$T/err/o.tar" --probes "$T/bad.json"
