@@ -5,10 +5,10 @@
  *
  * dpkg: paragraphs of var/lib/dpkg/status, files of the distroless status.d layout, and the
  * removed packages' var/lib/dpkg/info files. apk: records of lib/apk/db/installed. rpm: the
- * removed packages' rows of the sqlite rpmdb (Packages and every index table), rebuilt; the -wal
- * and -shm files of the old database go with it. An rpm database that cannot be rewritten (Berkeley
- * DB, ndb, or one SQLite refuses) stays as it was, with a warning: a scanner then sees more
- * packages than the image holds, never fewer. */
+ * removed packages' rows of the sqlite rpmdb (Packages and every index table), deleted with
+ * SQLite's secure_delete; the -wal, -shm and -journal files of the old database go with it. An
+ * rpm database that cannot be rewritten (Berkeley DB, ndb, or one SQLite refuses) stays as it
+ * was, with a warning: a scanner then sees more packages than the image holds, never fewer. */
 #include "harden_int.h"
 #include "pkg/osdb.h"
 #include "util/path.h"

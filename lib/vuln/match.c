@@ -756,7 +756,7 @@ static int match_one(matcher *m, const qn_os_info *os, const qn_package *p, qn_c
 	/* rpm data (AlmaLinux, Rocky Linux) lists each binary rpm under its own name: krb5-libs,
 	 * not krb5, which no binary is called. Both names are looked up, and one record's rows
 	 * from the two come together */
-	if (p->eco == QN_ECO_RPM && strcmp(p->name, pc.name) != 0) {
+	if (p->eco == QN_ECO_RPM && p->name && strcmp(p->name, pc.name) != 0) {
 		if (qn_vulndb_lookup(m->db, pc.eco, pc.rel, p->name, collect, &rv, err) < 0) {
 			rc = -1;
 			goto done;
