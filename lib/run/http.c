@@ -122,14 +122,17 @@ static const char *header(const char *head, size_t hlen, const char *name, size_
 	return NULL;
 }
 
-/* A hex chunk size at p (at most 15 digits), or -1. */
+/* A hex chunk size at p (at most 15 digits: it fits), or -1. */
 static long long chunk_size(const char *p, const char *end)
 {
 	long long v = 0;
 	int digits = 0;
-	for (; p < end && isxdigit((unsigned char)*p) && digits < 16; p++, digits++)
+	for (; p < end && isxdigit((unsigned char)*p); p++) {
+		if (++digits > 15)
+			return -1;
 		v = v * 16 + (isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
-	return digits && digits < 16 ? v : -1;
+	}
+	return digits ? v : -1;
 }
 
 static int dechunk(const char *p, size_t n, qn_buf *out)
