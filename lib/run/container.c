@@ -269,6 +269,28 @@ int qn_container_netns(qn_container *c)
 	return c->netns_fd;
 }
 
+bool qn_proc_stat_exiting(const char *stat)
+{
+	/* "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ...": the state follows the last ')' */
+	const char *p = strrchr(stat, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return false;
+	if (p[2] == 'Z' || p[2] == 'X')
+		return true;
+	p += 3;
+	for (int field = 0; field < 6; field++) { /* to FLAGS, the sixth field after STATE */
+		if (*p != ' ')
+			return false;
+		p++;
+		if (field < 5)
+			p += strcspn(p, " ");
+	}
+	char *end;
+	errno = 0;
+	unsigned long flags = strtoul(p, &end, 10);
+	return end != p && errno == 0 && (flags & 0x4 /* PF_EXITING */);
+}
+
 bool qn_container_ending(qn_container *c)
 {
 	if (!qn_container_running(c, NULL))
@@ -283,9 +305,7 @@ bool qn_container_ending(qn_container *c)
 	if (n <= 0)
 		return true;
 	buf[n] = 0;
-	/* "PID (COMM) STATE ...": COMM may hold anything, so the state follows the last ')' */
-	const char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+	return qn_proc_stat_exiting(buf);
 }
 
 bool qn_container_running(qn_container *c, int *status)
@@ -443,9 +463,14 @@ int qn_container_exec(qn_container *c, char *const *argv, const char *input, dou
 	}
 	double t0 = qn_now();
 	pid_t pid = spawn((char *const *)full, pi[0], po[1], pe[1]);
+	int fork_errno = errno;
 	free(full);
 	free_strv(traced);
 	close(po[1]), close(pe[1]), close(pi[0]);
+	if (pid < 0) { /* waitpid(-1) below would reap the runtime's own `run` */
+		close(po[0]), close(pe[0]), close(pi[1]);
+		return qn_error_errno(err, fork_errno, "starting %s exec", c->runtime);
+	}
 	if (input)
 		(void)qn_write_full(pi[1], input, strlen(input));
 	close(pi[1]);

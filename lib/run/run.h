@@ -88,10 +88,15 @@ pid_t qn_container_pid(const qn_container *c);
 /* Whether the first process still runs (reaps it when it has exited); *status then holds its
  * exit status as `runc run` reported it. */
 bool qn_container_running(qn_container *c, int *status);
-/* Whether the container's first process has ended (gone, or a zombie not yet reaped) while the
+/* Whether the container's first process has ended (gone, a zombie not yet reaped, or exiting) while the
  * runtime may still be tearing the container down: the runtime's own exit can lag by seconds on
  * a busy machine, the first process's end cannot. */
 bool qn_container_ending(qn_container *c);
+/* Whether a /proc/PID/stat line shows a process that is ending: a zombie (Z, X), or one whose
+ * flags have PF_EXITING, as a namespace's first process has while it waits for the rest of its
+ * namespace to die (its state then reads S for as long as that takes, and the namespace
+ * accepts no new process). COMM, in parentheses, may hold anything, ')' and spaces included. */
+bool qn_proc_stat_exiting(const char *stat);
 /* Waits for the first process to exit for at most `timeout` seconds. Returns 1 when it exited,
  * 0 on timeout, -1 when interrupted (qn_interrupted()). */
 int qn_container_wait(qn_container *c, double timeout, int *status);

@@ -132,9 +132,32 @@ static void test_user(void)
 	qn_error_free(err);
 }
 
+/* /proc/PID/stat lines as the kernel writes them (the flags are the ninth field) */
+static void test_proc_stat(void)
+{
+	/* a first process waiting for its namespace to die: S, with PF_EXITING (0x4) in 4194572 */
+	CHECK(qn_proc_stat_exiting("25485 (quench-trace) S 25473 25485 25485 0 -1 4194572 718 78 0 0"));
+	/* the same process at work: 4194560 has no PF_EXITING */
+	CHECK(!qn_proc_stat_exiting("25485 (quench-trace) S 25473 25485 25485 0 -1 4194560 718 78 0 0"));
+	CHECK(!qn_proc_stat_exiting("7 (python3) R 1 7 7 34816 7 4194304 100 0 0 0"));
+	CHECK(qn_proc_stat_exiting("7 (python3) Z 1 7 7 0 -1 4227084 100 0 0 0"));
+	CHECK(qn_proc_stat_exiting("7 (python3) X 1 7 7 0 -1 0 100 0 0 0"));
+	/* a command name that looks like the rest of the line: the last ')' counts */
+	CHECK(!qn_proc_stat_exiting("9 (a) Z 1 1 1 0 -1 4 x) S 1 9 9 0 -1 4194560 1 0 0 0"));
+	CHECK(qn_proc_stat_exiting("9 (a) S 1 1 1 0 -1 0 x) S 1 9 9 0 -1 4194564 1 0 0 0"));
+	/* cut short or malformed: not taken as ending */
+	CHECK(!qn_proc_stat_exiting("9 (sh) S 1 9 9 0 -1"));
+	CHECK(!qn_proc_stat_exiting("9 (sh) S 1 9 9 0 -1 "));
+	CHECK(!qn_proc_stat_exiting("9 (sh)"));
+	CHECK(!qn_proc_stat_exiting("9 (sh"));
+	CHECK(!qn_proc_stat_exiting(""));
+	CHECK(!qn_proc_stat_exiting("9 (sh) S 1 9 9 0 -1 x4"));
+}
+
 int main(void)
 {
 	TAP_RUN(test_http_response);
 	TAP_RUN(test_user);
+	TAP_RUN(test_proc_stat);
 	return tap_done();
 }
