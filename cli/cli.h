@@ -28,9 +28,9 @@ int qn_cli_fail(qn_error *err);
 /* Prints "quench: <cmd>: <msg>" plus a hint to use --help; returns 2. */
 int qn_cli_usage_error(const char *cmd, const char *fmt, ...) QN_PRINTF(2, 3);
 
-/* Reads a number from lo to hi (inclusive) into *out; false for an empty value, trailing text,
- * NaN or anything out of range. */
-bool qn_cli_number(const char *arg, double lo, double hi, double *out);
+/* Reads --timeout SECONDS (harden, verify, evidence) into *out; on bad input prints the usage
+ * error for cmd and returns -1. */
+int qn_cli_timeout(const char *cmd, const char *arg, double *out);
 
 /* Long option ids shared by commands: the image options (--platform, --max-size, --max-entries,
  * --max-path, --threads) and the probe options (--probe-http, --probe-exec, --test, --probes).

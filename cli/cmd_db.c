@@ -480,7 +480,7 @@ static int read_options(const char *cmd, const char *help, int argc, char **argv
 			o->count = true;
 			break;
 		case OPT_MAX_AGE:
-			if (!qn_cli_number(optarg, 0, 1e6, &o->max_age))
+			if (qn_parse_double(optarg, 0, 1e6, &o->max_age) < 0)
 				return qn_cli_usage_error(cmd, "--max-age: want a number of days, got \"%s\"", optarg),
 				       -2;
 			break;

@@ -114,9 +114,7 @@ static int option(args_t *a, int c, const char *arg)
 		a->runtime = arg;
 		return 0;
 	case O_TIMEOUT:
-		return qn_cli_number(arg, 0.001, 1e7, &a->timeout)
-			   ? 0
-			   : (qn_cli_usage_error("evidence", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
+		return qn_cli_timeout("evidence", arg, &a->timeout);
 	case O_NOTRACE:
 		a->no_trace = true;
 		return 0;

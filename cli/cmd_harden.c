@@ -108,7 +108,7 @@ static int parse_continue(const char *s, qn_harden_opts *o)
 		o->continue_mode = QN_CONTINUE_SIGNAL;
 	else {
 		double v;
-		if (!qn_cli_number(s, 0, 86400, &v))
+		if (qn_parse_double(s, 0, 86400, &v) < 0)
 			return -1;
 		o->continue_mode = QN_CONTINUE_SECONDS;
 		o->continue_seconds = v;
@@ -160,9 +160,7 @@ static int option(args_t *a, int c, const char *arg)
 		a->o.runtime = arg;
 		return 0;
 	case O_TIMEOUT:
-		return qn_cli_number(arg, 0.001, 1e7, &a->o.timeout)
-			   ? 0
-			   : (qn_cli_usage_error("harden", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
+		return qn_cli_timeout("harden", arg, &a->o.timeout);
 	case O_NOPTRACE:
 		a->o.no_ptrace = true;
 		return 0;

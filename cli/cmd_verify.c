@@ -128,9 +128,7 @@ static int option(args_t *a, int c, const char *arg)
 		a->o.runtime = arg;
 		return 0;
 	case O_TIMEOUT:
-		return qn_cli_number(arg, 0.001, 1e7, &a->o.timeout)
-			   ? 0
-			   : (qn_cli_usage_error("verify", "--timeout: want seconds > 0, got \"%s\"", arg), -1);
+		return qn_cli_timeout("verify", arg, &a->o.timeout);
 	default:
 		return qn_cli_usage_error("verify", "unknown option"), -1;
 	}

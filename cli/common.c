@@ -32,15 +32,11 @@ int qn_cli_usage_error(const char *cmd, const char *fmt, ...)
 	return QN_EXIT_USAGE;
 }
 
-bool qn_cli_number(const char *arg, double lo, double hi, double *out)
+int qn_cli_timeout(const char *cmd, const char *arg, double *out)
 {
-	char *end = NULL;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= lo && v <= hi)) /* NaN is in no range */
-		return false;
-	*out = v;
-	return true;
+	if (qn_parse_double(arg, 0.001, 1e7, out) < 0)
+		return qn_cli_usage_error(cmd, "--timeout: want seconds > 0, got \"%s\"", arg), -1;
+	return 0;
 }
 
 int qn_cli_image_opt(const char *cmd, int c, const char *arg, qn_image_opts *o)

@@ -253,6 +253,19 @@ int qn_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+int qn_parse_double(const char *s, double lo, double hi, double *out)
+{
+	if (!s)
+		return -1;
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) /* NaN is in no range */
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int qn_parse_size(const char *s, uint64_t *out)
 {
 	if (!s || !*s || *s == '-' || *s == '+')

@@ -126,6 +126,9 @@ const char *qn_fmt_size(uint64_t n, char out[static 16]);
 /* Parses a size with optional K/M/G/T suffix (binary). Returns 0 ok, -1 bad input. */
 int qn_parse_size(const char *s, uint64_t *out);
 int qn_parse_u64(const char *s, uint64_t *out);
+/* Parses a decimal number from lo to hi (inclusive). Returns 0 ok, -1 for an empty value,
+ * trailing text, overflow, NaN or a value out of range. */
+int qn_parse_double(const char *s, double lo, double hi, double *out);
 
 /* ---- files ---- */
 /* Reads a whole regular file of at most max bytes. Returns NULL and sets err on failure or when

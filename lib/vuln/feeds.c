@@ -1,7 +1,6 @@
 /* Feed settings for `quench db update`: which feeds to download and from where, from defaults,
  * the [db] section of the config file and command-line settings, all through one key namespace
  * (qn_vuln_feeds_set). It does not download anything (download.c does). */
-#include <errno.h>
 
 #include "vuln_int.h"
 
@@ -118,13 +117,9 @@ static int set_feeds(qn_vuln_feeds *f, const char *value, qn_error **err)
 
 static int set_number(const char *key, const char *value, double lo, double hi, double *out, qn_error **err)
 {
-	char *end = NULL;
-	errno = 0;
-	double d = strtod(value, &end);
-	if (errno || end == value || *end || !(d >= lo && d <= hi)) /* NaN is in no range */
+	if (qn_parse_double(value, lo, hi, out) < 0)
 		return qn_error_set(err, QN_ERR_USAGE, "%s: want a number from %g to %g, got \"%.40s\"", key, lo, hi,
 				    value);
-	*out = d;
 	return 0;
 }
 

@@ -89,6 +89,19 @@ static void test_sizes_and_digests(void)
 	CHECK(qn_parse_size("-1", &v) < 0);
 	CHECK(qn_parse_size("1X", &v) < 0);
 	CHECK(qn_parse_size("99999999999999999999T", &v) < 0);
+	double x = -1;
+	CHECK(qn_parse_double("2.5", 0, 10, &x) == 0 && x == 2.5);
+	CHECK(qn_parse_double("0", 0, 10, &x) == 0 && x == 0);
+	CHECK(qn_parse_double("10", 0, 10, &x) == 0 && x == 10);
+	x = -1;
+	CHECK(qn_parse_double("10.01", 0, 10, &x) < 0 && x == -1);
+	CHECK(qn_parse_double("-0.5", 0, 10, &x) < 0);
+	CHECK(qn_parse_double("nan", 0, 10, &x) < 0);
+	CHECK(qn_parse_double("inf", 0, 10, &x) < 0);
+	CHECK(qn_parse_double("1e999", 0, 1e308, &x) < 0);
+	CHECK(qn_parse_double("", 0, 10, &x) < 0);
+	CHECK(qn_parse_double("3s", 0, 10, &x) < 0);
+	CHECK(qn_parse_double(NULL, 0, 10, &x) < 0 && x == -1);
 	qn_digest d;
 	CHECK(qn_digest_parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &d, NULL) ==
 	      0);
