@@ -35,9 +35,20 @@ static char *field(const char *para, size_t len, const char *name)
 	return NULL;
 }
 
-static bool removed_pkg(const qn_strset *removed, const char *name, const char *arch)
+/* How a removed package is named in the set the database rewriters consult: NAME:ARCH for dpkg
+ * (Multi-Arch), NAME: for apk, NAME:ARCH@VERSION for rpm, which allows one name in several
+ * versions (kernels) and architectures (multilib). Caller frees. */
+static char *removed_key(qn_ecosystem eco, const char *name, const char *arch, const char *version)
 {
-	_cleanup_free_ char *k = xasprintf("%s:%s", name, arch ? arch : "");
+	if (eco == QN_ECO_RPM)
+		return xasprintf("%s:%s@%s", name, arch ? arch : "", version ? version : "");
+	return xasprintf("%s:%s", name, eco == QN_ECO_DEB && arch ? arch : "");
+}
+
+static bool removed_pkg(const qn_strset *removed, qn_ecosystem eco, const char *name, const char *arch,
+			const char *version)
+{
+	_cleanup_free_ char *k = removed_key(eco, name, arch, version);
 	return qn_strset_has(removed, k);
 }
 
@@ -78,7 +89,7 @@ static bool keep_dpkg(const char *rec, size_t len, void *ud)
 {
 	_cleanup_free_ char *name = field(rec, len, "Package");
 	_cleanup_free_ char *arch = field(rec, len, "Architecture");
-	return !name || !removed_pkg(ud, name, arch);
+	return !name || !removed_pkg(ud, QN_ECO_DEB, name, arch, NULL);
 }
 
 static bool keep_apk(const char *rec, size_t len, void *ud)
@@ -90,8 +101,7 @@ static bool keep_apk(const char *rec, size_t len, void *ud)
 		size_t l = (size_t)((e ? e : end) - p);
 		if (l > 2 && p[0] == 'P' && p[1] == ':') {
 			_cleanup_free_ char *name = xstrndup(p + 2, l - 2);
-			_cleanup_free_ char *k = xasprintf("%s:", name);
-			return !qn_strset_has(ud, k);
+			return !removed_pkg(ud, QN_ECO_APK, name, NULL, NULL);
 		}
 		p = e ? e + 1 : end;
 	}
@@ -115,8 +125,7 @@ static void rewrite(qn_hardening *h, const char *path, keep_rec_fn fn, const qn_
 
 static bool drop_rpm(const qn_package *p, void *ud)
 {
-	_cleanup_free_ char *k = xasprintf("%s:%s@%s", p->name, p->arch ? p->arch : "", p->version ? p->version : "");
-	return qn_strset_has(ud, k);
+	return removed_pkg(ud, QN_ECO_RPM, p->name, p->arch, p->version);
 }
 
 static void rewrite_rpmdb(qn_hardening *h, const char *path, const qn_strset *removed)
@@ -185,11 +194,7 @@ void qn_harden_rewrite_pkgdb(qn_hardening *h)
 		if (s->state != QN_PKG_REMOVED)
 			continue;
 		const qn_package *p = s->pkg;
-		/* rpm allows one name in several versions (kernels) and architectures (multilib) */
-		_cleanup_free_ char *k =
-		    p->eco == QN_ECO_RPM
-			? xasprintf("%s:%s@%s", p->name, p->arch ? p->arch : "", p->version ? p->version : "")
-			: xasprintf("%s:%s", p->name, p->eco == QN_ECO_DEB && p->arch ? p->arch : "");
+		_cleanup_free_ char *k = removed_key(p->eco, p->name, p->arch, p->version);
 		qn_strset_add(&removed, k);
 		if (p->eco == QN_ECO_DEB) {
 			drop_info_files(h, p);
